@@ -1,0 +1,4 @@
+import { Initial1767225600000 } from './1767225600000-Initial.js';
+
+/** Every migration, oldest first. A new migration is added here as well as in its own file. */
+export const MIGRATIONS = [Initial1767225600000];

@@ -1,0 +1,38 @@
+import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
+
+import { AuthModule } from './auth/auth.module.js';
+import type { AppConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { DepositsModule } from './deposits/deposits.module.js';
+import { HealthModule } from './health/health.module.js';
+import { NetworksModule } from './networks/networks.module.js';
+import { UsersModule } from './users/users.module.js';
+import { WalletsModule } from './wallets/wallets.module.js';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** The database to use (DATABASE_URL, the embedded server, or a test database). */
+  databaseUrl: string;
+}
+
+/** The modules of one process, chosen by its role (`all`, `api` or `monitor`). */
+@Module({})
+export class AppModule {
+  static register({ config, databaseUrl }: AppModuleOptions): DynamicModule {
+    const core: ModuleMetadata['imports'] = [
+      ConfigModule.forRoot(config),
+      DatabaseModule.forRoot({ url: databaseUrl, poolSize: config.database.poolSize }),
+    ];
+    const api: ModuleMetadata['imports'] = [
+      AuthModule,
+      UsersModule,
+      WalletsModule,
+      DepositsModule,
+      NetworksModule,
+      HealthModule,
+    ];
+    const imports = config.role === 'monitor' ? core : [...core, ...api];
+    return { module: AppModule, imports };
+  }
+}

@@ -1,0 +1,22 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+
+import { AuthService } from './auth.service.js';
+import { LoginDto, TokenResponseDto } from './dto/login.dto.js';
+import { Public } from './public.decorator.js';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  @ApiOkResponse({ type: TokenResponseDto, description: 'A bearer token for the account' })
+  @ApiUnauthorizedResponse({ description: 'Email or password is wrong' })
+  @ApiBadRequestResponse({ description: 'Malformed body' })
+  login(@Body() body: LoginDto): Promise<TokenResponseDto> {
+    return this.auth.login(body);
+  }
+}

@@ -1,0 +1,26 @@
+import { formatUnits, getAddress, isAddress } from 'viem';
+
+export type Hex = `0x${string}`;
+
+export const TX_HASH_PATTERN = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * A valid EVM address: 20 bytes of hex; when it mixes upper and lower case it must pass its
+ * EIP-55 checksum (all-lower or all-upper hex carries no checksum and is accepted).
+ */
+export function isEvmAddress(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(value)) return false;
+  const hex = value.slice(2);
+  if (hex === hex.toLowerCase() || hex === hex.toUpperCase()) return true;
+  return isAddress(value, { strict: true });
+}
+
+/** The stored form of an address: lower-case hex. */
+export const normalizeAddress = (address: string): Hex => address.toLowerCase() as Hex;
+
+/** The shown form of an address: EIP-55 checksummed. */
+export const checksumAddress = (address: string): Hex => getAddress(address);
+
+/** Base units (a bigint or its decimal string) to a decimal string for people; never via a JS number. */
+export const toDecimalString = (baseUnits: bigint | string, decimals: number): string =>
+  formatUnits(BigInt(baseUnits), decimals);

@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from './config.js';
+
+describe(loadConfig.name, () => {
+  it('gives the zero-setup defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.http.port).toBe(3000);
+    expect(config.database.url).toBeUndefined();
+    expect(config.role).toBe('all');
+    expect(config.monitor.devnetSpawn).toBe(true);
+    expect(config.alerts.symbols).toEqual(['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT']);
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', APP_ROLE: 'worker', SMTP_USER: 'me' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toContain('PORT');
+    expect(message).toContain('DATABASE_URL');
+    expect(message).toContain('APP_ROLE');
+    expect(message).toContain('SMTP_USER and SMTP_PASSWORD');
+  });
+
+  it('reads per-network RPC URLs and stops spawning the devnet when a chain is configured', () => {
+    const config = loadConfig({ RPC_URL_SEPOLIA: 'wss://node.example/ws' });
+    expect(config.monitor.rpcUrls).toEqual({ sepolia: 'wss://node.example/ws' });
+    expect(config.monitor.devnetSpawn).toBe(false);
+  });
+
+  it('refuses a short JWT secret', () => {
+    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * The environment, parsed and validated once at boot into a typed object. Nothing else reads
+ * `process.env`: modules inject `AppConfig`. A bad or missing variable stops the start with a
+ * message naming it (every problem at once, not the first one only).
+ */
+
+export type AppRole = 'all' | 'api' | 'monitor';
+
+export interface AppConfig {
+  readonly env: 'development' | 'production' | 'test';
+  /** `all` = API + gateway + monitor; `api` = API + gateway; `monitor` = chain followers only. */
+  readonly role: AppRole;
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly corsOrigins: readonly string[];
+    readonly bodyLimit: string;
+  };
+  readonly database: {
+    /** Unset means: start the embedded PostgreSQL under `embeddedDir`. */
+    readonly url: string | undefined;
+    readonly embeddedDir: string;
+    readonly embeddedPort: number;
+    readonly poolSize: number;
+  };
+  readonly auth: {
+    /** Unset means: a secret generated once and kept in the data directory. */
+    readonly jwtSecret: string | undefined;
+    readonly jwtExpiresInSeconds: number;
+  };
+  readonly dataDir: string;
+  readonly monitor: {
+    /** Per-network RPC endpoints from `RPC_URL_<KEY>` (key lower-cased), ws:// or http(s)://. */
+    readonly rpcUrls: Readonly<Record<string, string>>;
+    readonly alchemyApiKey: string | undefined;
+    /** Spawn a local anvil when no other chain is configured (the zero-setup default). */
+    readonly devnetSpawn: boolean;
+    readonly devnetRpcUrl: string | undefined;
+    readonly devnetPort: number;
+    readonly devnetBlockTimeSeconds: number;
+    readonly pollIntervalMs: number;
+    readonly stallTimeoutMs: number;
+    readonly windowSize: number;
+    readonly backfillBatchSize: number;
+  };
+  readonly alerts: {
+    readonly enabled: boolean;
+    readonly binanceWsUrl: string;
+    readonly symbols: readonly string[];
+    readonly priceStaleSeconds: number;
+    readonly defaultCooldownSeconds: number;
+  };
+  readonly smtp: {
+    readonly host: string | undefined;
+    readonly port: number;
+    readonly secure: boolean;
+    readonly user: string | undefined;
+    readonly password: string | undefined;
+    readonly from: string;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  optional(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^-?\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+      return fallback;
+    }
+    return Number(value);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    this.problems.push(`${name} must be true or false (got "${value}")`);
+    return fallback;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+      return fallback;
+    }
+    return value as T;
+  }
+
+  url(name: string, protocols: readonly string[]): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      this.problems.push(`${name} must be a URL (got "${value}")`);
+      return undefined;
+    }
+    if (!protocols.includes(parsed.protocol)) {
+      this.problems.push(`${name} must use ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+      return undefined;
+    }
+    return value;
+  }
+
+  list(name: string, fallback: readonly string[]): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return [...fallback];
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+}
+
+const RPC_PREFIX = 'RPC_URL_';
+const RPC_PROTOCOLS = ['ws:', 'wss:', 'http:', 'https:'];
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const r = new Reader(env);
+  const nodeEnv = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+
+  const rpcUrls: Record<string, string> = {};
+  for (const name of Object.keys(env).filter((n) => n.startsWith(RPC_PREFIX))) {
+    const key = name.slice(RPC_PREFIX.length).toLowerCase();
+    const url = r.url(name, RPC_PROTOCOLS);
+    if (!/^[a-z0-9_-]+$/.test(key))
+      r.problems.push(`${name}: the network key after RPC_URL_ is empty or invalid`);
+    else if (url !== undefined) rpcUrls[key] = url;
+  }
+  const devnetRpcUrl = r.url('DEVNET_RPC_URL', RPC_PROTOCOLS);
+  const alchemyApiKey = r.optional('ALCHEMY_API_KEY');
+  const otherChainConfigured = alchemyApiKey !== undefined || Object.keys(rpcUrls).length > 0;
+
+  const symbols = r.list('ALERT_SYMBOLS', ['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'XRPUSDT', 'DOGEUSDT']);
+  for (const symbol of symbols) {
+    if (!/^[A-Za-z0-9]{2,20}$/.test(symbol))
+      r.problems.push(`ALERT_SYMBOLS has an invalid symbol "${symbol}"`);
+  }
+
+  const smtpUser = r.optional('SMTP_USER');
+  const smtpPassword = r.optional('SMTP_PASSWORD');
+  if ((smtpUser === undefined) !== (smtpPassword === undefined)) {
+    r.problems.push('SMTP_USER and SMTP_PASSWORD must be set together');
+  }
+
+  const jwtSecret = r.optional('JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    r.problems.push('JWT_SECRET must be at least 32 characters');
+  }
+
+  const dataDir = r.string('DATA_DIR', './data');
+  const config: AppConfig = {
+    env: nodeEnv,
+    role: r.oneOf('APP_ROLE', ['all', 'api', 'monitor'] as const, 'all'),
+    http: {
+      host: r.string('HOST', '0.0.0.0'),
+      port: r.int('PORT', 3000, 0, 65535),
+      corsOrigins: r.list('CORS_ORIGINS', []),
+      bodyLimit: r.string('BODY_LIMIT', '100kb'),
+    },
+    database: {
+      url: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+      embeddedDir: r.string('EMBEDDED_PG_DIR', `${dataDir}/postgres`),
+      embeddedPort: r.int('EMBEDDED_PG_PORT', 54329, 1, 65535),
+      poolSize: r.int('DB_POOL_SIZE', 10, 1, 200),
+    },
+    auth: {
+      jwtSecret,
+      jwtExpiresInSeconds: r.int('JWT_EXPIRES_IN_SECONDS', 3600, 60, 30 * 24 * 3600),
+    },
+    dataDir,
+    monitor: {
+      rpcUrls,
+      alchemyApiKey,
+      devnetSpawn: r.bool('DEVNET_ENABLED', devnetRpcUrl === undefined && !otherChainConfigured),
+      devnetRpcUrl,
+      devnetPort: r.int('DEVNET_PORT', 8545, 1, 65535),
+      devnetBlockTimeSeconds: r.int('DEVNET_BLOCK_TIME', 2, 0, 3600),
+      pollIntervalMs: r.int('MONITOR_POLL_INTERVAL_MS', 2000, 50, 600_000),
+      stallTimeoutMs: r.int('MONITOR_STALL_TIMEOUT_MS', 30_000, 500, 3_600_000),
+      windowSize: r.int('MONITOR_WINDOW_SIZE', 128, 8, 10_000),
+      backfillBatchSize: r.int('MONITOR_BACKFILL_BATCH', 50, 1, 1000),
+    },
+    alerts: {
+      enabled: r.bool('ALERTS_ENABLED', true),
+      binanceWsUrl: r.url('BINANCE_WS_URL', ['ws:', 'wss:']) ?? 'wss://stream.binance.com:9443',
+      symbols: symbols.map((s) => s.toUpperCase()),
+      priceStaleSeconds: r.int('PRICE_STALE_SECONDS', 60, 1, 86_400),
+      defaultCooldownSeconds: r.int('ALERT_DEFAULT_COOLDOWN_SECONDS', 0, 0, 30 * 86_400),
+    },
+    smtp: {
+      host: r.optional('SMTP_HOST'),
+      port: r.int('SMTP_PORT', 587, 1, 65535),
+      secure: r.bool('SMTP_SECURE', false),
+      user: smtpUser,
+      password: smtpPassword,
+      from: r.string('SMTP_FROM', 'Crypto Deposit Monitor <alerts@localhost>'),
+    },
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
