@@ -5,6 +5,7 @@ import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DepositsModule } from './deposits/deposits.module.js';
+import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { NetworksModule } from './networks/networks.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -23,6 +24,7 @@ export class AppModule {
     const core: ModuleMetadata['imports'] = [
       ConfigModule.forRoot(config),
       DatabaseModule.forRoot({ url: databaseUrl, poolSize: config.database.poolSize }),
+      EventsModule,
     ];
     const api: ModuleMetadata['imports'] = [
       AuthModule,

@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+
+import type { LoggedEvent, NewEvent } from './domain-events.js';
+
+/** Any fixed 64-bit number; every writer of event_log takes it for the rest of its transaction. */
+const EVENT_LOG_LOCK_KEY = 7_240_118_332;
+
+interface EventRow {
+  id: string;
+  type: LoggedEvent['type'];
+  room: string;
+  payload: LoggedEvent['data'];
+  created_at: Date;
+}
+
+const toLogged = (row: EventRow): LoggedEvent =>
+  ({
+    id: Number(row.id),
+    type: row.type,
+    room: row.room,
+    data: row.payload,
+    created_at: row.created_at.toISOString(),
+  }) as LoggedEvent;
+
+/**
+ * The durable, append-only event log.
+ *
+ * Invariant: event ids are assigned in commit order. A bigserial alone does not give that (two
+ * transactions can commit out of id order, and a reader replaying "after id N" would then skip
+ * the late one); so `append` takes a transaction-scoped advisory lock before inserting, which
+ * serialises writers until they commit.
+ */
+@Injectable()
+export class EventLogRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Must run inside the transaction that makes the change the events describe. */
+  async append(manager: EntityManager, events: readonly NewEvent[]): Promise<LoggedEvent[]> {
+    if (events.length === 0) return [];
+    if (!manager.queryRunner?.isTransactionActive)
+      throw new Error('EventLog.append needs an open transaction');
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [EVENT_LOG_LOCK_KEY]);
+    const rows: EventRow[] = await manager.query(
+      `INSERT INTO event_log (type, room, payload)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
+       RETURNING id, type, room, payload, created_at`,
+      [events.map((e) => e.type), events.map((e) => e.room), events.map((e) => JSON.stringify(e.data))],
+    );
+    return rows.map(toLogged);
+  }
+
+  /** Events of the given rooms after `afterId`, oldest first. */
+  async since(rooms: readonly string[], afterId: number, limit = 1000): Promise<LoggedEvent[]> {
+    const rows: EventRow[] = await this.dataSource.query(
+      `SELECT id, type, room, payload, created_at FROM event_log
+        WHERE room = ANY($1::text[]) AND id > $2 ORDER BY id LIMIT $3`,
+      [rooms, afterId, limit],
+    );
+    return rows.map(toLogged);
+  }
+
+  async lastId(): Promise<number> {
+    const [row] = await this.dataSource.query<{ id: string | null }[]>(
+      `SELECT max(id)::text AS id FROM event_log`,
+    );
+    return Number(row?.id ?? 0);
+  }
+}
