@@ -1,4 +1,5 @@
 import { Initial1767225600000 } from './1767225600000-Initial.js';
+import { Monitor1767225650000 } from './1767225650000-Monitor.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
-export const MIGRATIONS = [Initial1767225600000];
+export const MIGRATIONS = [Initial1767225600000, Monitor1767225650000];
