@@ -34,6 +34,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const payload = exception.getResponse();
       const status = exception.getStatus();
+      if (status === (HttpStatus.PAYLOAD_TOO_LARGE as number)) {
+        return this.client(status, 'Payload Too Large', 'body is larger than the server accepts');
+      }
       return {
         status,
         body: typeof payload === 'string' ? { statusCode: status, message: payload } : payload,

@@ -45,3 +45,23 @@ export function IsUintString(options?: ValidationOptions): PropertyDecorator {
       },
     });
 }
+
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/** A block number as a decimal string that fits the database's bigint (0 … 2^63 − 1). */
+export function IsBlockNumberString(options?: ValidationOptions): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isBlockNumberString',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: {
+        message: `${String(propertyName)} must be a block number as a decimal string (0 to ${MAX_BIGINT})`,
+        ...options,
+      },
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'string' && /^(0|[1-9]\d{0,18})$/.test(value) && BigInt(value) <= MAX_BIGINT,
+      },
+    });
+}

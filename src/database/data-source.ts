@@ -15,7 +15,8 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     synchronize: false,
     uuidExtension: 'pgcrypto',
     extra: { max: poolSize },
-    logging: ['error'],
+    // Failed queries surface as errors where they are handled; TypeORM's own logging would print them twice.
+    logging: false,
   };
 }
 

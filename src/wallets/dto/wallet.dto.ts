@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 
 import { checksumAddress } from '../../common/evm.js';
-import { IsEvmAddress, IsUintString } from '../../common/validators.js';
+import { IsBlockNumberString, IsEvmAddress } from '../../common/validators.js';
 import type { Wallet } from '../wallet.entity.js';
 
 export class CreateWalletDto {
@@ -25,7 +25,7 @@ export class CreateWalletDto {
     example: '5000000',
   })
   @IsOptional()
-  @IsUintString()
+  @IsBlockNumberString()
   start_block?: string;
 }
 

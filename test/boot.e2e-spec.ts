@@ -1,0 +1,94 @@
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { freePort, spawnService, waitFor } from './helpers/process.js';
+
+/** PIDs of processes whose command line mentions `needle`. */
+function processesMentioning(needle: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes(needle) && !line.includes('ps -eo'))
+    .map((line) => line.trim().split(/\s+/)[0]);
+}
+
+describe('service process', () => {
+  it('refuses to start on bad configuration, naming every bad variable', async () => {
+    const service = spawnService({ PORT: 'eighty', DATABASE_URL: 'mysql://db/x', APP_ROLE: 'worker' });
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toContain('PORT must be a whole number');
+    expect(service.output()).toContain('DATABASE_URL must use postgres:');
+    expect(service.output()).toContain('APP_ROLE must be one of');
+  });
+
+  describe('zero-setup start on the embedded database', () => {
+    let dataDir: string;
+
+    beforeAll(async () => {
+      dataDir = await mkdtemp(path.join(os.tmpdir(), 'cdm-boot-'));
+      // Run as root (CI), PostgreSQL runs as another user, which must be able to enter the directory.
+      await chmod(dataDir, 0o755);
+    });
+
+    afterAll(async () => {
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    async function start() {
+      const port = await freePort();
+      const service = spawnService({
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        EMBEDDED_PG_PORT: String(await freePort()),
+        DEVNET_PORT: String(await freePort()),
+        ALERTS_ENABLED: 'false',
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(
+        async () => ((await fetch(`${base}/health`)).ok ? true : undefined),
+        90_000,
+        'the service to answer /health',
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n${service.output().slice(-3000)}`);
+      });
+      return { service, base };
+    }
+
+    it('starts with no DATABASE_URL, keeps its data across a restart, and stops cleanly on SIGTERM', async () => {
+      const first = await start();
+      const created = await fetch(`${first.base}/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'persist@example.com', password: 'long enough pw' }),
+      });
+      expect(created.status).toBe(201);
+      expect(processesMentioning(dataDir).length).toBeGreaterThan(0);
+
+      first.service.child.kill('SIGTERM');
+      expect(await first.service.exited).toBe(0);
+      await waitFor(
+        () => (processesMentioning(dataDir).length === 0 ? true : undefined),
+        10_000,
+        'no child left',
+      );
+
+      const second = await start();
+      const login = await fetch(`${second.base}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'persist@example.com', password: 'long enough pw' }),
+      });
+      expect(login.status).toBe(200);
+      second.service.child.kill('SIGINT');
+      expect(await second.service.exited).toBe(0);
+      await waitFor(
+        () => (processesMentioning(dataDir).length === 0 ? true : undefined),
+        10_000,
+        'no child left',
+      );
+    }, 240_000);
+  });
+});
