@@ -1,0 +1,113 @@
+/**
+ * `npm run bench`: runs every benchmark section (not part of the test suite), writes a dated report
+ * to bench/results/ and refreshes the summary table in BENCHMARKS.md.
+ *
+ *   BENCH_ONLY=monitor,alerts   run only these sections
+ *   BENCH_SCALE=0.2             shrink sizes for a quick run (the report says so)
+ *   BENCH_DATABASE_URL=…        PostgreSQL server to use (default: TEST_DATABASE_URL, else embedded)
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import type { BenchContext, BenchSection, BenchSectionRunner } from './bench-types.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Sources live in bench/, compiled files in dist/bench/: results go to the source tree. */
+const root = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+const SECTIONS = ['monitor', 'realtime', 'alerts'];
+
+async function databaseServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (url) return { url, stop: async () => undefined };
+  const { startEmbeddedPostgres } = await import('../src/database/embedded-postgres.js');
+  const embedded = await startEmbeddedPostgres({
+    dir: path.join(os.tmpdir(), `cdm-bench-pg-${process.pid}`),
+    port: 55_000 + (process.pid % 1000),
+    database: 'postgres',
+  });
+  return embedded;
+}
+
+function table(section: BenchSection): string {
+  const lines = ['| metric | value | target | met |', '| --- | --- | --- | --- |'];
+  for (const row of section.rows) {
+    const met = row.pass === undefined ? '' : row.pass ? 'yes' : '**no**';
+    lines.push(`| ${row.metric} | ${row.value} | ${row.target ?? ''} | ${met} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  const scale = Number(process.env.BENCH_SCALE ?? '1');
+  if (!(scale > 0 && scale <= 1)) throw new Error('BENCH_SCALE must be in (0, 1]');
+  const date = new Date().toISOString().slice(0, 10);
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
+  const server = await databaseServer();
+  const ctx: BenchContext = {
+    databaseServerUrl: server.url,
+    scale,
+    log: (message) => console.log(`  ${message}`),
+  };
+
+  const results: BenchSection[] = [];
+  try {
+    for (const name of SECTIONS) {
+      if (only && !only.includes(name)) continue;
+      const file = path.join(here, `${name}.bench.js`);
+      if (!existsSync(file)) {
+        results.push({ title: name, rows: [], notes: [`not run: ${name}.bench.js does not exist`] });
+        continue;
+      }
+      console.log(`== ${name}`);
+      const started = Date.now();
+      try {
+        const module = (await import(pathToFileURL(file).href)) as { run: BenchSectionRunner };
+        const section = await module.run(ctx);
+        section.notes = [
+          ...(section.notes ?? []),
+          `section took ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        ];
+        results.push(section);
+        console.log(table(section));
+      } catch (error) {
+        console.error(error);
+        results.push({ title: name, rows: [], notes: [`FAILED: ${(error as Error).message}`] });
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+
+  const header = `Machine: ${machine}. Date: ${date}.${scale === 1 ? '' : ` Scale: ${scale} (sizes reduced).`}`;
+  const body = results
+    .map((s) =>
+      [`### ${s.title}`, '', s.rows.length ? table(s) : '', '', ...(s.notes ?? []).map((n) => `- ${n}`)].join(
+        '\n',
+      ),
+    )
+    .join('\n\n');
+  const resultsDir = path.join(root, 'bench', 'results');
+  await mkdir(resultsDir, { recursive: true });
+  const reportFile = path.join(resultsDir, `${date}-${os.hostname()}.md`);
+  await writeFile(reportFile, `# Benchmark report\n\n${header}\n\n${body}\n`);
+
+  const benchmarksFile = path.join(root, 'BENCHMARKS.md');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const summary = `${start}\n${header} Report: \`bench/results/${path.basename(reportFile)}\`.\n\n${body}\n${end}`;
+  const existing = existsSync(benchmarksFile) ? await readFile(benchmarksFile, 'utf8') : '';
+  const next = existing.includes(start)
+    ? existing.replace(new RegExp(`${start}[\\s\\S]*${end}`), summary)
+    : `${existing}\n${summary}\n`;
+  await writeFile(benchmarksFile, next);
+  console.log(`\nwrote ${path.relative(root, reportFile)} and BENCHMARKS.md`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
