@@ -1,6 +1,12 @@
 import { Initial1767225600000 } from './1767225600000-Initial.js';
 import { Monitor1767225650000 } from './1767225650000-Monitor.js';
 import { Realtime1767225700000 } from './1767225700000-Realtime.js';
+import { Alerts1767225800000 } from './1767225800000-Alerts.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
-export const MIGRATIONS = [Initial1767225600000, Monitor1767225650000, Realtime1767225700000];
+export const MIGRATIONS = [
+  Initial1767225600000,
+  Monitor1767225650000,
+  Realtime1767225700000,
+  Alerts1767225800000,
+];
