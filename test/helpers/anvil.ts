@@ -198,7 +198,7 @@ export async function revertedTransfer(
 
 /** A contract that reverts every call (ETH sent to it fails); returns its address. */
 export async function deployReverter(anvil: Anvil): Promise<Hex> {
-  const address = `0x${Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString('hex')}`;
+  const address: Hex = `0x${Buffer.from(crypto.getRandomValues(new Uint8Array(20))).toString('hex')}`;
   await anvil.rpc('anvil_setCode', [address, REVERTING_RUNTIME]);
   return address;
 }

@@ -1,0 +1,240 @@
+import { Logger } from '@nestjs/common';
+import { toEventSelector } from 'viem';
+
+import type { Hex } from '../common/evm.js';
+import {
+  type BlockHead,
+  type ChainBlock,
+  ChainClient,
+  type ChainTransaction,
+  type HeadListenerOptions,
+  type TransferLog,
+  type Unsubscribe,
+} from './chain-client.js';
+import { HeadStream, type HeadSource } from './head-stream.js';
+import { RpcResponseError } from './json-rpc-transport.js';
+
+export const TRANSFER_TOPIC = toEventSelector('Transfer(address,address,uint256)');
+
+/** Head-stream timing, from config.monitor (pollIntervalMs, stallTimeoutMs). */
+export interface ChainClientOptions {
+  /** Used in log lines, e.g. the network key. */
+  name: string;
+  chainId: bigint;
+  pollIntervalMs: number;
+  stallTimeoutMs: number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** A chain read returned something that does not belong to the block asked for (it was replaced). */
+export class BlockMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlockMismatchError';
+  }
+}
+
+interface RawHead {
+  number: Hex;
+  hash: Hex;
+  parentHash: Hex;
+  timestamp: Hex;
+}
+interface RawTransaction {
+  hash: Hex;
+  from: Hex;
+  to: Hex | null;
+  value: Hex;
+  transactionIndex: Hex;
+}
+interface RawBlock extends RawHead {
+  transactions: RawTransaction[];
+}
+interface RawReceipt {
+  transactionHash: Hex;
+  blockHash: Hex;
+  status?: Hex;
+}
+interface RawLog {
+  address: Hex;
+  topics: Hex[];
+  data: Hex;
+  blockNumber: Hex;
+  blockHash: Hex;
+  transactionHash: Hex;
+  logIndex: Hex;
+  removed?: boolean;
+}
+
+const lower = (value: string): Hex => value.toLowerCase() as Hex;
+const toHex = (value: bigint): Hex => `0x${value.toString(16)}`;
+
+export function parseHead(raw: RawHead): BlockHead {
+  return {
+    number: BigInt(raw.number),
+    hash: lower(raw.hash),
+    parentHash: lower(raw.parentHash),
+    timestamp: BigInt(raw.timestamp),
+  };
+}
+
+function parseTransaction(raw: RawTransaction): ChainTransaction {
+  return {
+    hash: lower(raw.hash),
+    from: lower(raw.from),
+    to: raw.to === null || raw.to === undefined ? null : lower(raw.to),
+    value: BigInt(raw.value),
+    transactionIndex: Number(raw.transactionIndex),
+  };
+}
+
+/** An address in a 32-byte topic: its last 20 bytes. */
+const topicAddress = (topic: Hex): Hex => `0x${topic.slice(26).toLowerCase()}`;
+
+/**
+ * The part of a chain client that is plain JSON-RPC, whatever carries it (a node's socket or HTTP,
+ * the Alchemy SDK's `send`). Adapters supply `request` and the head source; parsing and the head
+ * stream's fallback/backoff/watchdog logic are shared.
+ */
+export abstract class RpcChainClient extends ChainClient {
+  readonly chainId: bigint;
+  protected readonly logger: Logger;
+  /** Made on first subscribe: the adapter's fields are not set yet while this constructor runs. */
+  private heads: HeadStream | null = null;
+  /** Unknown until tried; false after the node said it has no eth_getBlockReceipts. */
+  private blockReceiptsSupported: boolean | undefined;
+  private closed = false;
+
+  protected constructor(protected readonly options: ChainClientOptions) {
+    super();
+    this.chainId = options.chainId;
+    this.logger = new Logger(`${new.target.name}:${options.name}`);
+  }
+
+  protected abstract request<T>(method: string, params: readonly unknown[]): Promise<T>;
+  protected abstract headSource(): HeadSource;
+  /** Releases the adapter's connections (after the head stream has stopped). */
+  protected abstract closeTransport(): Promise<void>;
+
+  /** Throws when the node serves another chain than the network it was configured for. */
+  async assertChainId(): Promise<void> {
+    const actual = BigInt(await this.request<Hex>('eth_chainId', []));
+    if (actual !== this.chainId) {
+      throw new Error(`${this.options.name}: the node serves chain id ${actual}, expected ${this.chainId}`);
+    }
+  }
+
+  async latestHead(): Promise<BlockHead> {
+    const raw = await this.request<RawHead | null>('eth_getBlockByNumber', ['latest', false]);
+    if (raw === null) throw new Error(`${this.options.name}: the node returned no latest block`);
+    return parseHead(raw);
+  }
+
+  async finalizedHead(): Promise<BlockHead | null> {
+    try {
+      const raw = await this.request<RawHead | null>('eth_getBlockByNumber', ['finalized', false]);
+      return raw === null ? null : parseHead(raw);
+    } catch (error) {
+      // The node answered that it has no such tag (pre-merge chains, some L2s): not an outage.
+      if (error instanceof RpcResponseError) return null;
+      throw error;
+    }
+  }
+
+  async blockWithTransactions(ref: bigint | Hex): Promise<ChainBlock | null> {
+    const raw =
+      typeof ref === 'bigint'
+        ? await this.request<RawBlock | null>('eth_getBlockByNumber', [toHex(ref), true])
+        : await this.request<RawBlock | null>('eth_getBlockByHash', [lower(ref), true]);
+    if (raw === null) return null;
+    return { ...parseHead(raw), transactions: raw.transactions.map(parseTransaction) };
+  }
+
+  /**
+   * One `eth_getBlockReceipts` for the block (by hash), or per-transaction receipts sent as one
+   * batch when the node lacks it. A receipt from another block means the block was replaced
+   * meanwhile: that is a BlockMismatchError, never a silently wrong status.
+   */
+  async receiptStatuses(blockHash: Hex, txHashes: readonly Hex[]): Promise<Map<Hex, boolean>> {
+    const statuses = new Map<Hex, boolean>();
+    if (txHashes.length === 0) return statuses;
+    const hash = lower(blockHash);
+    const wanted = new Set(txHashes.map(lower));
+    let receipts: (RawReceipt | null)[] | null = null;
+    if (this.blockReceiptsSupported !== false) {
+      try {
+        receipts = await this.request<RawReceipt[] | null>('eth_getBlockReceipts', [hash]);
+        this.blockReceiptsSupported = true;
+      } catch (error) {
+        if (!(error instanceof RpcResponseError) || this.blockReceiptsSupported === true) throw error;
+        this.blockReceiptsSupported = false;
+        this.logger.log('node has no eth_getBlockReceipts; using per-transaction receipts');
+      }
+    }
+    if (receipts === null) {
+      receipts = await Promise.all(
+        [...wanted].map((tx) => this.request<RawReceipt | null>('eth_getTransactionReceipt', [tx])),
+      );
+    }
+    for (const receipt of receipts) {
+      if (receipt === null) continue;
+      const tx = lower(receipt.transactionHash);
+      if (!wanted.has(tx)) continue;
+      if (lower(receipt.blockHash) !== hash) {
+        throw new BlockMismatchError(`receipt of ${tx} is in block ${receipt.blockHash}, not ${hash}`);
+      }
+      // Pre-Byzantium receipts have no status; those chains are not supported for deposits.
+      statuses.set(tx, receipt.status === '0x1');
+    }
+    for (const tx of wanted) {
+      if (!statuses.has(tx)) throw new BlockMismatchError(`no receipt for ${tx} in block ${hash}`);
+    }
+    return statuses;
+  }
+
+  /** ERC-20 Transfer logs; ERC-721 Transfers (4 topics, the id indexed) are not ERC-20 and are skipped. */
+  async transferLogs(blockHash: Hex, tokens: readonly Hex[]): Promise<TransferLog[]> {
+    if (tokens.length === 0) return [];
+    const hash = lower(blockHash);
+    const logs = await this.request<RawLog[]>('eth_getLogs', [
+      { blockHash: hash, address: tokens.map(lower), topics: [TRANSFER_TOPIC] },
+    ]);
+    const transfers: TransferLog[] = [];
+    for (const log of logs) {
+      if (log.removed === true || log.topics.length !== 3 || log.data.length !== 66) continue;
+      if (lower(log.blockHash) !== hash)
+        throw new BlockMismatchError(`log of ${log.blockHash} returned for ${hash}`);
+      transfers.push({
+        blockNumber: BigInt(log.blockNumber),
+        blockHash: hash,
+        transactionHash: lower(log.transactionHash),
+        logIndex: Number(log.logIndex),
+        token: lower(log.address),
+        from: topicAddress(log.topics[1]),
+        to: topicAddress(log.topics[2]),
+        value: BigInt(log.data),
+      });
+    }
+    return transfers;
+  }
+
+  subscribeHeads(options: HeadListenerOptions): Unsubscribe {
+    if (this.closed) throw new Error(`${this.options.name}: the chain client is closed`);
+    this.heads ??= new HeadStream(this.headSource(), {
+      pollIntervalMs: this.options.pollIntervalMs,
+      stallTimeoutMs: this.options.stallTimeoutMs,
+      initialBackoffMs: this.options.initialBackoffMs,
+      maxBackoffMs: this.options.maxBackoffMs,
+      logger: this.logger,
+    });
+    return this.heads.subscribe(options);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.heads?.close();
+    await this.closeTransport();
+  }
+}
