@@ -49,6 +49,8 @@ export interface AppConfig {
     readonly symbols: readonly string[];
     readonly priceStaleSeconds: number;
     readonly defaultCooldownSeconds: number;
+    /** Firings of one user within this window go out as one message. */
+    readonly coalesceMs: number;
   };
   readonly smtp: {
     readonly host: string | undefined;
@@ -57,6 +59,10 @@ export interface AppConfig {
     readonly user: string | undefined;
     readonly password: string | undefined;
     readonly from: string;
+    /** First retry delay of a failed email; doubles per attempt (with jitter), capped at 15 min. */
+    readonly retryBaseMs: number;
+    /** Attempts before an email is given up (recorded failed, no further retry). */
+    readonly maxAttempts: number;
   };
 }
 
@@ -217,6 +223,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       symbols: symbols.map((s) => s.toUpperCase()),
       priceStaleSeconds: r.int('PRICE_STALE_SECONDS', 60, 1, 86_400),
       defaultCooldownSeconds: r.int('ALERT_DEFAULT_COOLDOWN_SECONDS', 0, 0, 30 * 86_400),
+      coalesceMs: r.int('ALERT_COALESCE_MS', 1000, 0, 60_000),
     },
     smtp: {
       host: r.optional('SMTP_HOST'),
@@ -225,6 +232,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       user: smtpUser,
       password: smtpPassword,
       from: r.string('SMTP_FROM', 'Crypto Deposit Monitor <alerts@localhost>'),
+      retryBaseMs: r.int('SMTP_RETRY_BASE_MS', 5000, 10, 3_600_000),
+      maxAttempts: r.int('SMTP_MAX_ATTEMPTS', 8, 1, 100),
     },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
