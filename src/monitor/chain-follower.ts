@@ -1,0 +1,412 @@
+import { Logger } from '@nestjs/common';
+
+import type { BlockHead, ChainBlock, ChainClient, Unsubscribe } from '../chain/chain-client.js';
+import type { LoggedEvent } from '../events/domain-events.js';
+import type { EventBus } from '../events/event-bus.js';
+import { detectDeposits, mapBounded } from './detect.js';
+import type { MonitorRepository } from './monitor.repository.js';
+import {
+  CursorMovedError,
+  type DetectedDeposit,
+  type MonitoredNetwork,
+  type PendingBackfill,
+  type WatchedToken,
+  type WindowBlock,
+} from './monitor.types.js';
+import type { WatchSet } from './watch-set.js';
+
+export interface FollowerOptions {
+  windowSize: number;
+  /** Blocks per transaction when catching up (and per wallet-backfill step). */
+  backfillBatchSize: number;
+  /** Blocks fetched from the node at once while catching up. */
+  fetchConcurrency: number;
+}
+
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 10_000;
+
+const toWindowBlock = (b: BlockHead): WindowBlock => ({
+  number: b.number,
+  hash: b.hash,
+  parentHash: b.parentHash,
+});
+
+/**
+ * Follows one network's chain and keeps its deposits equal to it. One instance per network, and
+ * (through the advisory lock in MonitorSupervisor) one in all processes at a time.
+ *
+ * States: `starting` (load or create the cursor) → `following` (idle until a head arrives, then
+ * catching up to it: the next block, a gap of blocks in batches, or a reorg) → `stopped`. Errors
+ * (node or database down) retry with backoff; a cursor moved by someone else stops the follower.
+ *
+ * Invariant: `window` is the persisted `chain_blocks` of this network — hash-linked (each block's
+ * parentHash is the hash of the one before it), ending at the cursor, at most `windowSize` long —
+ * and every deposit of every block up to the cursor is recorded. It is kept by changing window,
+ * cursor and deposits only together, in one transaction (MonitorRepository), and only with a block
+ * whose parentHash is the tip's hash; a head that does not extend the tip is a gap (fetch the
+ * missing blocks in order) or a reorg (walk back by hash to the common ancestor, rewind to it,
+ * orphaning what the dropped blocks held, then follow the new branch).
+ */
+export class ChainFollower {
+  private readonly logger: Logger;
+  private window: WindowBlock[] = [];
+  private walletSeq = 0n;
+  private tokens: WatchedToken[] = [];
+  private tokensStale = true;
+  /** The newest head the node announced. */
+  private target: BlockHead | undefined;
+  private unsubscribe: Unsubscribe | undefined;
+  private stopped = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly syncTask: Task;
+  private readonly backfillTask: Task;
+
+  constructor(
+    readonly network: MonitoredNetwork,
+    private readonly client: ChainClient,
+    private readonly repository: MonitorRepository,
+    private readonly watch: WatchSet,
+    private readonly bus: EventBus,
+    private readonly options: FollowerOptions,
+    /** Called once when the follower cannot go on (its cursor was moved by another writer). */
+    private readonly onFatal: (error: Error) => void,
+  ) {
+    this.logger = new Logger(`ChainFollower:${network.key}`);
+    this.syncTask = new Task(
+      () => this.sync(),
+      (error) => this.failed('sync', error),
+    );
+    this.backfillTask = new Task(
+      () => this.runBackfills(),
+      (error) => this.failed('wallet backfill', error),
+    );
+  }
+
+  /** The cursor (last processed block); undefined before start. */
+  get tip(): WindowBlock | undefined {
+    return this.window[this.window.length - 1];
+  }
+
+  async start(): Promise<void> {
+    const state = await this.repository.loadState(this.network.id);
+    this.window = state.window;
+    this.walletSeq = state.walletSeq;
+    if (this.window.length === 0) {
+      // First start: follow from the current head, not from genesis. The head itself is scanned,
+      // so the cursor starts at its parent. Wallets with a start_block get their own backfill.
+      const head = await this.client.latestHead();
+      const start = head.number === 0n ? head : await this.mustGetBlock(head.number - 1n);
+      await this.repository.initCursor(this.network, toWindowBlock(start));
+      this.window = [toWindowBlock(start)];
+      this.logger.log(`First start: following from block ${start.number}`);
+    } else {
+      this.logger.log(`Resuming after block ${this.tip!.number}`);
+    }
+    this.unsubscribe = this.client.subscribeHeads({
+      onHead: (head) => this.onHead(head),
+      onReconnect: () => this.fetchHead(),
+    });
+    this.fetchHead();
+    this.backfillTask.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.all([this.syncTask.idle(), this.backfillTask.idle()]);
+  }
+
+  /** New wallets may be watched: account for them (and their backfills) without waiting for a block. */
+  walletsChanged(): void {
+    this.syncTask.wake();
+  }
+
+  tokensChanged(): void {
+    this.tokensStale = true;
+    this.syncTask.wake();
+  }
+
+  private onHead(head: BlockHead): void {
+    if (this.stopped) return;
+    // A late announcement of a block we already hold changes nothing; anything else is news
+    // (higher, or a lower/equal height under another hash: a reorg).
+    const held = this.at(head.number);
+    if (this.target && head.number < this.target.number && held?.hash === head.hash) return;
+    this.target = head;
+    this.syncTask.wake();
+  }
+
+  private fetchHead(): void {
+    if (this.stopped) return;
+    this.client.latestHead().then(
+      (head) => this.onHead(head),
+      (error: unknown) => {
+        this.logger.warn(`latest head unavailable: ${(error as Error).message}`);
+        this.later(() => this.fetchHead(), RETRY_MAX_MS);
+      },
+    );
+  }
+
+  /** Brings the cursor to the target head, one step (block, batch or rewind) at a time. */
+  private async sync(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      await this.watch.refresh();
+      const walletSeq = this.watch.version;
+      if (this.tokensStale) {
+        this.tokensStale = false;
+        this.tokens = await this.repository.tokens(this.network.id);
+      }
+      const target = this.target;
+      const tip = this.tip!;
+      if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
+        if (walletSeq > this.walletSeq) {
+          const scheduled = await this.repository.syncWallets(this.network, tip, {
+            seen: this.walletSeq,
+            current: walletSeq,
+          });
+          this.walletSeq = walletSeq;
+          if (scheduled) this.backfillTask.wake();
+        }
+        return;
+      }
+      if (target.number <= tip.number) {
+        await this.reorg(target);
+      } else if (target.number === tip.number + 1n && target.parentHash === tip.hash) {
+        await this.commit([await this.mustGetBlock(target.hash)], walletSeq);
+      } else {
+        await this.catchUp(target, walletSeq);
+      }
+    }
+  }
+
+  /** A gap: the blocks after the tip, by number, fetched in parallel and committed in order. */
+  private async catchUp(target: BlockHead, walletSeq: bigint): Promise<void> {
+    const tip = this.tip!;
+    const last = min(target.number, tip.number + BigInt(this.options.backfillBatchSize));
+    const numbers: bigint[] = [];
+    for (let n = tip.number + 1n; n <= last; n++) numbers.push(n);
+    const blocks = await mapBounded(numbers, this.options.fetchConcurrency, (n) => this.mustGetBlock(n));
+    if (blocks[0].parentHash !== tip.hash) {
+      await this.reorg(blocks[0]);
+      return;
+    }
+    // The chain may have reorganised while we fetched: commit the linked prefix only.
+    let linked = 1;
+    while (linked < blocks.length && blocks[linked].parentHash === blocks[linked - 1].hash) linked++;
+    await this.commit(blocks.slice(0, linked), walletSeq);
+  }
+
+  private async commit(blocks: ChainBlock[], walletSeq: bigint): Promise<void> {
+    const tokens = this.tokens;
+    const found = await mapBounded(blocks, this.options.fetchConcurrency, (block) =>
+      detectDeposits(this.client, this.network, tokens, block, (a) => this.watch.has(a)),
+    );
+    const deposits: DetectedDeposit[] = found.flat();
+    const finalized = await this.finalizedNumber();
+    if (this.stopped) return;
+    const result = await this.repository.commitBlocks({
+      network: this.network,
+      expectedTip: this.tip!,
+      blocks: blocks.map(toWindowBlock),
+      deposits,
+      windowSize: this.options.windowSize,
+      walletSeq: { seen: this.walletSeq, current: walletSeq },
+      finalized,
+    });
+    this.window.push(...blocks.map(toWindowBlock));
+    if (this.window.length > this.options.windowSize)
+      this.window.splice(0, this.window.length - this.options.windowSize);
+    this.walletSeq = walletSeq;
+    this.publish(result.events);
+    if (result.backfillsScheduled) this.backfillTask.wake();
+  }
+
+  /**
+   * `head` does not extend the tip. Walk back from it by parent hash until a block of the window
+   * is its ancestor, rewind there (orphaning what the dropped blocks held), and let the next step
+   * follow the new branch. Deeper than the window: rescan from before the window instead.
+   */
+  private async reorg(head: BlockHead): Promise<void> {
+    const tip = this.tip!;
+    const first = this.window[0];
+    let current = head;
+    for (;;) {
+      const parentNumber = current.number - 1n;
+      const ours = this.at(parentNumber);
+      if (ours && ours.hash === current.parentHash) {
+        this.logger.warn(
+          `Reorg: block ${head.number} (${head.hash}) does not extend tip ${tip.number}; ` +
+            `common ancestor ${ours.number}, dropping ${tip.number - ours.number} block(s)`,
+        );
+        const events = await this.repository.rewind(this.network, tip, ours);
+        this.window = this.window.filter((b) => b.number <= ours.number);
+        this.publish(events);
+        return;
+      }
+      if (parentNumber < first.number) break;
+      current = await this.mustGetBlock(current.parentHash);
+    }
+    // No common ancestor within the window. Rescanning from before it (by number, from the node's
+    // current chain) re-detects what is still there; commitBlocks orphans what each rescanned
+    // height held under another hash. Loud, but no reason to stop.
+    const from = max(0n, first.number - BigInt(this.options.windowSize));
+    this.logger.error(
+      `Reorg deeper than the window: head ${head.number} (${head.hash}) shares no block with the ` +
+        `window ${first.number}..${tip.number} (MONITOR_WINDOW_SIZE=${this.options.windowSize}); ` +
+        `rescanning from block ${from}`,
+    );
+    const restart = toWindowBlock(await this.mustGetBlock(from));
+    await this.repository.resetWindow(this.network, tip, restart);
+    this.window = [restart];
+  }
+
+  /** History backfills of wallets with a start_block, one bounded batch at a time. */
+  private async runBackfills(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const pending = await this.repository.pendingBackfills(this.network.id);
+      if (pending.length === 0) return;
+      for (const backfill of pending) {
+        if (this.stopped) return;
+        await this.backfillStep(backfill);
+      }
+    }
+  }
+
+  private async backfillStep(backfill: PendingBackfill): Promise<void> {
+    if (this.tokensStale || this.tokens.length === 0)
+      this.tokens = await this.repository.tokens(this.network.id);
+    const last = min(backfill.endBlock, backfill.nextBlock + BigInt(this.options.backfillBatchSize) - 1n);
+    const numbers: bigint[] = [];
+    for (let n = backfill.nextBlock; n <= last; n++) numbers.push(n);
+    const tokens = this.tokens;
+    const address = backfill.address.toLowerCase();
+    const scanned = await mapBounded(numbers, this.options.fetchConcurrency, async (n) => {
+      const block = await this.mustGetBlock(n);
+      const deposits = await detectDeposits(
+        this.client,
+        this.network,
+        tokens,
+        block,
+        (a) => a.toLowerCase() === address,
+      );
+      return { block, deposits };
+    });
+    const finalized = await this.finalizedNumber();
+    if (this.stopped) return;
+    const result = await this.repository.commitBackfill({
+      network: this.network,
+      backfill,
+      next: last + 1n,
+      blocks: scanned.map((s) => ({ number: s.block.number, hash: s.block.hash })),
+      deposits: scanned.flatMap((s) => s.deposits),
+      finalized,
+    });
+    if (!result.committed) this.logger.warn(`Wallet backfill of ${backfill.address} raced a reorg; retrying`);
+    else if (last === backfill.endBlock)
+      this.logger.log(`Wallet backfill of ${backfill.address} done up to ${last}`);
+    this.publish(result.events);
+  }
+
+  private async finalizedNumber(): Promise<bigint | null> {
+    if (this.network.finalityRule !== 'finalized') return null;
+    return (await this.client.finalizedHead())?.number ?? null;
+  }
+
+  private async mustGetBlock(ref: bigint | `0x${string}`): Promise<ChainBlock> {
+    const block = await this.client.blockWithTransactions(ref);
+    if (!block) throw new Error(`the node does not have block ${ref}`);
+    return block;
+  }
+
+  private at(number: bigint): WindowBlock | undefined {
+    const first = this.window[0];
+    if (!first || number < first.number) return undefined;
+    const block = this.window[Number(number - first.number)];
+    return block?.number === number ? block : undefined;
+  }
+
+  private publish(events: LoggedEvent[]): void {
+    if (events.length > 0) this.bus.publish(events);
+  }
+
+  private failed(what: string, error: unknown): number | undefined {
+    if (this.stopped) return undefined;
+    if (error instanceof CursorMovedError) {
+      this.logger.error(`${error.message}: stopping`);
+      this.stopped = true;
+      this.onFatal(error);
+      return undefined;
+    }
+    this.logger.warn(`${what} failed, retrying: ${(error as Error).message}`);
+    return 0;
+  }
+
+  private later(run: () => void, ms: number): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, ms);
+    this.timers.add(timer);
+  }
+}
+
+/**
+ * Runs `work` one at a time: a wake while it runs schedules one more run. When `work` throws,
+ * `onError` says whether to retry (a number) or give up (undefined); retries back off.
+ */
+class Task {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly work: () => Promise<void>,
+    private readonly onError: (error: unknown) => number | undefined,
+  ) {}
+
+  wake(): void {
+    if (this.closed) return;
+    this.again = true;
+    this.running ??= this.loop().finally(() => (this.running = undefined));
+  }
+
+  /** Stops retrying and resolves when the current run is over. */
+  async idle(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.again && !this.closed) {
+      this.again = false;
+      try {
+        await this.work();
+        this.failures = 0;
+      } catch (error) {
+        if (this.onError(error) === undefined) {
+          this.closed = true;
+          return;
+        }
+        this.failures++;
+        const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.wake();
+        }, delay);
+        return;
+      }
+    }
+  }
+}
+
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);

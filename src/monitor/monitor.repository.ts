@@ -1,0 +1,433 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+
+import type { Hex } from '../common/evm.js';
+import type { DepositRow } from '../deposits/dto/deposit-response.dto.js';
+import type { LoggedEvent, NewEvent } from '../events/domain-events.js';
+import { EventLogRepository } from '../events/event-log.repository.js';
+import { depositEvent, type DepositEventType } from './deposit-events.js';
+import {
+  CursorMovedError,
+  type DetectedDeposit,
+  type FollowerState,
+  type MonitoredNetwork,
+  type PendingBackfill,
+  type WatchedToken,
+  type WindowBlock,
+} from './monitor.types.js';
+
+type ReturnedDeposit = Omit<DepositRow, 'network_key' | 'chain_id'>;
+
+const RETURNING = (t: string) => `
+  RETURNING ${t}.id, ${t}.tx_hash, ${t}.log_index, ${t}.block_number::text AS block_number, ${t}.block_hash,
+            ${t}.from_address, ${t}.wallet_address, ${t}.asset_type, ${t}.asset_symbol, ${t}.asset_contract,
+            ${t}.asset_decimals, ${t}.amount::text AS amount, ${t}.confirmations, ${t}.required_confirmations,
+            ${t}.status, ${t}.detected_at, ${t}.completed_at, ${t}.orphaned_at`;
+
+export interface CommitBlocksInput {
+  network: MonitoredNetwork;
+  /** The cursor the caller believes is stored (null before the first block). */
+  expectedTip: WindowBlock | null;
+  /** Consecutive, hash-linked, extending `expectedTip`. */
+  blocks: readonly WindowBlock[];
+  deposits: readonly DetectedDeposit[];
+  windowSize: number;
+  /** Wallets with seq in (seen, current] are new to this follower: schedule their start_block backfill. */
+  walletSeq: { seen: bigint; current: bigint };
+  /** The node's finalized height, for networks whose finality rule is `finalized`. */
+  finalized: bigint | null;
+}
+
+export interface CommitResult {
+  events: LoggedEvent[];
+  /** True when new wallet backfills were scheduled. */
+  backfillsScheduled: boolean;
+}
+
+/**
+ * The write side of the monitor: cursor, window, deposits and their events. Every public method is
+ * one transaction, and each first moves the cursor with a compare-and-set on the value the caller
+ * read: a follower that lost its leadership (another process moved the cursor) fails instead of
+ * writing, and a crash between any two statements leaves nothing behind.
+ */
+@Injectable()
+export class MonitorRepository {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly eventLog: EventLogRepository,
+  ) {}
+
+  async enabledNetworks(): Promise<MonitoredNetwork[]> {
+    const rows: {
+      id: string;
+      key: string;
+      chain_id: string;
+      native_symbol: string;
+      native_decimals: number;
+      required_confirmations: number;
+      finality_rule: MonitoredNetwork['finalityRule'];
+    }[] = await this.dataSource.query(
+      `SELECT id, key, chain_id::text AS chain_id, native_symbol, native_decimals, required_confirmations, finality_rule
+         FROM blockchain_networks WHERE enabled ORDER BY chain_id`,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      key: r.key,
+      chainId: r.chain_id,
+      nativeSymbol: r.native_symbol,
+      nativeDecimals: r.native_decimals,
+      requiredConfirmations: r.required_confirmations,
+      finalityRule: r.finality_rule,
+    }));
+  }
+
+  async tokens(networkId: string): Promise<WatchedToken[]> {
+    const rows: { contract_address: Hex; symbol: string; decimals: number }[] = await this.dataSource.query(
+      `SELECT contract_address, symbol, decimals FROM tokens WHERE network_id = $1 ORDER BY contract_address`,
+      [networkId],
+    );
+    return rows.map((r) => ({ contract: r.contract_address, symbol: r.symbol, decimals: r.decimals }));
+  }
+
+  async loadState(networkId: string): Promise<FollowerState> {
+    const [cursor] = await this.dataSource.query<{ block_number: string; wallet_seq: string }[]>(
+      `SELECT block_number::text AS block_number, wallet_seq::text AS wallet_seq FROM chain_cursors WHERE network_id = $1`,
+      [networkId],
+    );
+    if (!cursor) return { window: [], walletSeq: 0n };
+    const rows: { number: string; hash: Hex; parent_hash: Hex }[] = await this.dataSource.query(
+      `SELECT number::text AS number, hash, parent_hash FROM chain_blocks
+        WHERE network_id = $1 AND number <= $2 ORDER BY number`,
+      [networkId, cursor.block_number],
+    );
+    return {
+      window: rows.map((r) => ({ number: BigInt(r.number), hash: r.hash, parentHash: r.parent_hash })),
+      walletSeq: BigInt(cursor.wallet_seq),
+    };
+  }
+
+  /** First start of a network: the cursor at `block`, nothing scanned before it. */
+  async initCursor(network: MonitoredNetwork, block: WindowBlock): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const inserted = await m.query(
+        `INSERT INTO chain_cursors (network_id, block_number, block_hash, wallet_seq) VALUES ($1, $2, $3, 0)
+         ON CONFLICT (network_id) DO NOTHING RETURNING 1`,
+        [network.id, block.number.toString(), block.hash],
+      );
+      if (inserted.length === 0) throw new CursorMovedError(network.key);
+      await m.query(
+        `INSERT INTO chain_blocks (network_id, number, hash, parent_hash) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (network_id, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
+        [network.id, block.number.toString(), block.hash, block.parentHash],
+      );
+    });
+  }
+
+  /**
+   * Commits consecutive blocks: cursor and window move to the last one, their deposits are written
+   * (one statement), confirmations of pending deposits are brought to the new tip (one statement),
+   * and every resulting event is appended — all in one transaction.
+   */
+  async commitBlocks(input: CommitBlocksInput): Promise<CommitResult> {
+    const { network, blocks } = input;
+    const last = blocks[blocks.length - 1];
+    if (!last || !input.expectedTip) throw new Error('commitBlocks needs blocks and a cursor');
+    const expected = input.expectedTip;
+    let backfillsScheduled = false;
+    const events = await this.inTransaction(async (m, out) => {
+      await this.moveCursor(m, network, expected, last, input.walletSeq.current);
+      await m.query(
+        `INSERT INTO chain_blocks (network_id, number, hash, parent_hash)
+         SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])
+         ON CONFLICT (network_id, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
+        [
+          network.id,
+          blocks.map((b) => b.number.toString()),
+          blocks.map((b) => b.hash),
+          blocks.map((b) => b.parentHash),
+        ],
+      );
+      await m.query(`DELETE FROM chain_blocks WHERE network_id = $1 AND number <= $2`, [
+        network.id,
+        (last.number - BigInt(input.windowSize)).toString(),
+      ]);
+      // Safety net for rescans after a reorg deeper than the window: whatever we recorded at one of
+      // these heights under another hash is not on the chain any more.
+      const replaced: ReturnedDeposit[] = await m.query(
+        `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
+           FROM unnest($2::bigint[], $3::text[]) AS b(number, hash)
+          WHERE d.network_id = $1 AND d.block_number = b.number AND d.block_hash <> b.hash
+            AND d.status <> 'orphaned'
+         ${RETURNING('d')}`,
+        [network.id, blocks.map((b) => b.number.toString()), blocks.map((b) => b.hash)],
+      );
+      this.collect(out, network, 'deposit.orphaned', replaced);
+      await this.upsertDeposits(m, out, network, input.deposits);
+      if (input.walletSeq.current > input.walletSeq.seen) {
+        backfillsScheduled = await this.scheduleBackfills(m, network, input.walletSeq, blocks[0].number - 1n);
+      }
+      await this.updateConfirmations(m, out, network, last.number, input.finalized);
+    });
+    return { events, backfillsScheduled };
+  }
+
+  /**
+   * A reorg within the window: the cursor goes back to the common ancestor, the window loses the
+   * dropped blocks, and every deposit recorded above the ancestor is orphaned (they were all in
+   * dropped blocks: the window was the chain up to the cursor).
+   */
+  async rewind(
+    network: MonitoredNetwork,
+    expectedTip: WindowBlock,
+    ancestor: WindowBlock,
+  ): Promise<LoggedEvent[]> {
+    return this.inTransaction(async (m, out) => {
+      await this.moveCursor(m, network, expectedTip, ancestor, null);
+      await m.query(`DELETE FROM chain_blocks WHERE network_id = $1 AND number > $2`, [
+        network.id,
+        ancestor.number.toString(),
+      ]);
+      const orphaned: ReturnedDeposit[] = await m.query(
+        `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
+          WHERE d.network_id = $1 AND d.block_number > $2 AND d.status <> 'orphaned'
+         ${RETURNING('d')}`,
+        [network.id, ancestor.number.toString()],
+      );
+      this.collect(out, network, 'deposit.orphaned', orphaned);
+    });
+  }
+
+  /**
+   * A reorg deeper than the window: restart the window at `block` (an older block, taken from the
+   * node's current chain) and rescan from there; commitBlocks orphans what each rescanned height
+   * held under another hash.
+   */
+  async resetWindow(network: MonitoredNetwork, expectedTip: WindowBlock, block: WindowBlock): Promise<void> {
+    await this.inTransaction(async (m) => {
+      await this.moveCursor(m, network, expectedTip, block, null);
+      await m.query(`DELETE FROM chain_blocks WHERE network_id = $1`, [network.id]);
+      await m.query(
+        `INSERT INTO chain_blocks (network_id, number, hash, parent_hash) VALUES ($1, $2, $3, $4)`,
+        [network.id, block.number.toString(), block.hash, block.parentHash],
+      );
+    });
+  }
+
+  /** No new block, but new wallets: record that they are watched from here, schedule backfills. */
+  async syncWallets(
+    network: MonitoredNetwork,
+    tip: WindowBlock,
+    walletSeq: { seen: bigint; current: bigint },
+  ): Promise<boolean> {
+    let scheduled = false;
+    await this.inTransaction(async (m) => {
+      await this.moveCursor(m, network, tip, tip, walletSeq.current);
+      scheduled = await this.scheduleBackfills(m, network, walletSeq, tip.number);
+    });
+    return scheduled;
+  }
+
+  async pendingBackfills(networkId: string): Promise<PendingBackfill[]> {
+    const rows: { wallet_id: string; address: Hex; next_block: string; end_block: string }[] =
+      await this.dataSource.query(
+        `SELECT b.wallet_id, w.address, b.next_block::text AS next_block, b.end_block::text AS end_block
+           FROM wallet_backfills b JOIN wallets w ON w.id = b.wallet_id
+          WHERE b.network_id = $1 AND b.next_block <= b.end_block
+          ORDER BY b.created_at, b.wallet_id`,
+        [networkId],
+      );
+    return rows.map((r) => ({
+      walletId: r.wallet_id,
+      address: r.address,
+      nextBlock: BigInt(r.next_block),
+      endBlock: BigInt(r.end_block),
+    }));
+  }
+
+  /**
+   * One step of a wallet's history backfill: blocks [backfill.nextBlock, next) were scanned for its
+   * address. Writes nothing when a scanned block is in the window under another hash (a reorg
+   * raced the scan: the caller retries) or when the step was already committed.
+   */
+  async commitBackfill(input: {
+    network: MonitoredNetwork;
+    backfill: PendingBackfill;
+    next: bigint;
+    blocks: readonly { number: bigint; hash: Hex }[];
+    deposits: readonly DetectedDeposit[];
+    finalized: bigint | null;
+  }): Promise<{ committed: boolean; events: LoggedEvent[] }> {
+    const { network, backfill } = input;
+    let committed = false;
+    const events = await this.inTransaction(async (m, out) => {
+      // Shares the follower's cursor row lock order: cursor first, then deposits, then the event log.
+      const [cursor] = await m.query<{ block_number: string }[]>(
+        `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1 FOR SHARE`,
+        [network.id],
+      );
+      if (!cursor) return;
+      const [mismatch] = await m.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM chain_blocks c JOIN unnest($2::bigint[], $3::text[]) AS b(number, hash)
+             ON c.number = b.number
+          WHERE c.network_id = $1 AND c.hash <> b.hash`,
+        [network.id, input.blocks.map((b) => b.number.toString()), input.blocks.map((b) => b.hash)],
+      );
+      if ((mismatch?.n ?? 0) > 0) return;
+      const moved = await m.query(
+        `UPDATE wallet_backfills SET next_block = $4, updated_at = now()
+          WHERE wallet_id = $1 AND network_id = $2 AND next_block = $3 RETURNING 1`,
+        [backfill.walletId, network.id, backfill.nextBlock.toString(), input.next.toString()],
+      );
+      if (moved.length === 0) return;
+      committed = true;
+      await this.upsertDeposits(m, out, network, input.deposits);
+      await this.updateConfirmations(m, out, network, BigInt(cursor.block_number), input.finalized);
+    });
+    return { committed, events };
+  }
+
+  private async inTransaction(
+    work: (manager: EntityManager, events: NewEvent[]) => Promise<void>,
+  ): Promise<LoggedEvent[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const events: NewEvent[] = [];
+      await work(manager, events);
+      return this.eventLog.append(manager, events);
+    });
+  }
+
+  /** Compare-and-set of the cursor; `walletSeq` null keeps the stored one. */
+  private async moveCursor(
+    m: EntityManager,
+    network: MonitoredNetwork,
+    expected: WindowBlock,
+    next: WindowBlock,
+    walletSeq: bigint | null,
+  ): Promise<void> {
+    const moved = await m.query(
+      `UPDATE chain_cursors SET block_number = $4, block_hash = $5, wallet_seq = coalesce($6, wallet_seq),
+              updated_at = now()
+        WHERE network_id = $1 AND block_number = $2 AND block_hash = $3 RETURNING 1`,
+      [
+        network.id,
+        expected.number.toString(),
+        expected.hash,
+        next.number.toString(),
+        next.hash,
+        walletSeq?.toString() ?? null,
+      ],
+    );
+    if (moved.length === 0) throw new CursorMovedError(network.key);
+  }
+
+  private async scheduleBackfills(
+    m: EntityManager,
+    network: MonitoredNetwork,
+    walletSeq: { seen: bigint; current: bigint },
+    endBlock: bigint,
+  ): Promise<boolean> {
+    const rows = await m.query(
+      `INSERT INTO wallet_backfills (wallet_id, network_id, next_block, end_block)
+       SELECT id, $1, start_block, $2 FROM wallets
+        WHERE watch_seq > $3 AND watch_seq <= $4 AND start_block IS NOT NULL AND start_block <= $2
+       ON CONFLICT (wallet_id, network_id) DO NOTHING RETURNING 1`,
+      [network.id, endBlock.toString(), walletSeq.seen.toString(), walletSeq.current.toString()],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * One statement for a block's (or batch's) deposits. Idempotent: replaying a block changes
+   * nothing. A row already there is only touched when it was orphaned (the transaction was mined
+   * again: back to pending in its new block) or is recorded under another block (a rescan found it
+   * elsewhere); both are announced as `deposit.detected`.
+   */
+  private async upsertDeposits(
+    m: EntityManager,
+    out: NewEvent[],
+    network: MonitoredNetwork,
+    deposits: readonly DetectedDeposit[],
+  ): Promise<void> {
+    if (deposits.length === 0) return;
+    const unique = [...new Map(deposits.map((d) => [`${d.txHash}:${d.logIndex}`, d])).values()];
+    const rows: ReturnedDeposit[] = await m.query(
+      `INSERT INTO deposits AS d (network_id, tx_hash, log_index, block_number, block_hash, from_address,
+              wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount,
+              confirmations, required_confirmations, status)
+       SELECT $1, t.tx_hash, t.log_index, t.block_number, t.block_hash, t.from_address, t.wallet_address,
+              t.asset_type, t.asset_symbol, t.asset_contract, t.asset_decimals, t.amount, 1, $2, 'pending'
+         FROM unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
+                     $10::text[], $11::text[], $12::smallint[], $13::numeric[])
+           AS t(tx_hash, log_index, block_number, block_hash, from_address, wallet_address, asset_type,
+                asset_symbol, asset_contract, asset_decimals, amount)
+       ON CONFLICT (network_id, tx_hash, log_index) DO UPDATE
+          SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = 'pending',
+              confirmations = 1, required_confirmations = EXCLUDED.required_confirmations,
+              completed_at = NULL, orphaned_at = NULL, updated_at = now()
+        WHERE d.status = 'orphaned' OR d.block_hash <> EXCLUDED.block_hash
+       ${RETURNING('d')}`,
+      [
+        network.id,
+        network.requiredConfirmations,
+        unique.map((d) => d.txHash),
+        unique.map((d) => d.logIndex),
+        unique.map((d) => d.blockNumber.toString()),
+        unique.map((d) => d.blockHash),
+        unique.map((d) => d.from),
+        unique.map((d) => d.wallet),
+        unique.map((d) => d.assetType),
+        unique.map((d) => d.symbol),
+        unique.map((d) => d.contract),
+        unique.map((d) => d.decimals),
+        unique.map((d) => d.amount.toString()),
+      ],
+    );
+    this.collect(out, network, 'deposit.detected', rows);
+  }
+
+  /**
+   * Confirmations = tip − block + 1 for every pending deposit at or below the tip, in one
+   * statement; a deposit reaching its required confirmations (or the finalized height, for
+   * networks that finalize) completes. Only rows that change are written and announced.
+   */
+  private async updateConfirmations(
+    m: EntityManager,
+    out: NewEvent[],
+    network: MonitoredNetwork,
+    tip: bigint,
+    finalized: bigint | null,
+  ): Promise<void> {
+    const byFinality = network.finalityRule === 'finalized';
+    const done = byFinality
+      ? `(d.block_number <= $3::bigint)`
+      : `(($2::bigint - d.block_number + 1) >= d.required_confirmations)`;
+    const rows: ReturnedDeposit[] = await m.query(
+      `UPDATE deposits d
+          SET confirmations = LEAST($2::bigint - d.block_number + 1, 2147483647)::int,
+              status = CASE WHEN ${done} THEN 'completed' ELSE 'pending' END,
+              completed_at = CASE WHEN ${done} THEN now() ELSE NULL END,
+              updated_at = now()
+        WHERE d.network_id = $1 AND d.status = 'pending' AND d.block_number <= $2::bigint
+          AND (d.confirmations <> LEAST($2::bigint - d.block_number + 1, 2147483647) OR ${done})
+       ${RETURNING('d')}`,
+      byFinality ? [network.id, tip.toString(), (finalized ?? -1n).toString()] : [network.id, tip.toString()],
+    );
+    rows.sort((a, b) => Number(BigInt(a.block_number) - BigInt(b.block_number)) || a.log_index - b.log_index);
+    for (const row of rows) {
+      this.collect(out, network, row.status === 'completed' ? 'deposit.completed' : 'deposit.confirmation', [
+        row,
+      ]);
+    }
+  }
+
+  private collect(
+    out: NewEvent[],
+    network: MonitoredNetwork,
+    type: DepositEventType,
+    rows: readonly ReturnedDeposit[],
+  ): void {
+    for (const row of rows) {
+      out.push(depositEvent(type, { ...row, network_key: network.key, chain_id: network.chainId }));
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import type { Hex } from '../common/evm.js';
+import type { AssetType } from '../deposits/deposit.entity.js';
+import type { FinalityRule } from '../networks/network.entity.js';
+
+/** An enabled network as the monitor follows it. */
+export interface MonitoredNetwork {
+  id: string;
+  key: string;
+  /** Decimal string. */
+  chainId: string;
+  nativeSymbol: string;
+  nativeDecimals: number;
+  requiredConfirmations: number;
+  finalityRule: FinalityRule;
+}
+
+/** One block of the persisted window (and the cursor: the window's last block). */
+export interface WindowBlock {
+  number: bigint;
+  hash: Hex;
+  parentHash: Hex;
+}
+
+export interface FollowerState {
+  /** Oldest first, hash-linked, ending at the cursor; empty before the first start. */
+  window: WindowBlock[];
+  /** The last wallet `watch_seq` this network's follower has accounted for. */
+  walletSeq: bigint;
+}
+
+export interface WatchedToken {
+  /** Lower-case. */
+  contract: Hex;
+  symbol: string;
+  decimals: number;
+}
+
+/** A transfer into a watched address, as found in a block. */
+export interface DetectedDeposit {
+  txHash: Hex;
+  /** -1 for a native transfer. */
+  logIndex: number;
+  blockNumber: bigint;
+  blockHash: Hex;
+  from: Hex;
+  wallet: Hex;
+  assetType: AssetType;
+  symbol: string;
+  contract: Hex | null;
+  decimals: number;
+  amount: bigint;
+}
+
+/** A history backfill still to do for one wallet (its `start_block`) on one network. */
+export interface PendingBackfill {
+  walletId: string;
+  address: Hex;
+  nextBlock: bigint;
+  endBlock: bigint;
+}
+
+/** Another writer moved the cursor (a second leader, or a lost lock): the follower must stop. */
+export class CursorMovedError extends Error {
+  constructor(network: string) {
+    super(`the cursor of ${network} was moved by another writer`);
+    this.name = 'CursorMovedError';
+  }
+}

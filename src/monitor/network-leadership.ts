@@ -1,0 +1,160 @@
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+
+import type { ChainClient } from '../chain/chain-client.js';
+import type { ChainFollower } from './chain-follower.js';
+import type { MonitoredNetwork } from './monitor.types.js';
+
+export interface LeadershipOptions {
+  databaseUrl: string;
+  /** How often a standby tries the lock, and how often a leader checks its lock connection. */
+  retryMs: number;
+  createClient(network: MonitoredNetwork): ChainClient | null;
+  createFollower(
+    network: MonitoredNetwork,
+    client: ChainClient,
+    onFatal: (error: Error) => void,
+  ): ChainFollower;
+}
+
+/** The advisory lock key of a network's follower (any process, any database user). */
+export const leaderLockKey = (networkKey: string): string => `cdm-monitor:${networkKey}`;
+
+/**
+ * One network's leader election: a dedicated connection tries `pg_try_advisory_lock`; the holder
+ * follows the network, the others retry every `retryMs`. A session lock dies with its connection,
+ * so a killed leader frees the network at once; and a leader whose lock connection fails (or stops
+ * answering the heartbeat) stops its follower, since it can no longer know it is alone.
+ */
+export class NetworkLeadership {
+  private readonly logger: Logger;
+  private connection: pg.Client | undefined;
+  private client: ChainClient | undefined;
+  private follower: ChainFollower | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** Transitions run one at a time. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly network: MonitoredNetwork,
+    private readonly options: LeadershipOptions,
+  ) {
+    this.logger = new Logger(`Leadership:${network.key}`);
+  }
+
+  get isLeader(): boolean {
+    return this.follower !== undefined;
+  }
+
+  get currentFollower(): ChainFollower | undefined {
+    return this.follower;
+  }
+
+  start(): void {
+    this.enqueue(() => this.tick());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.enqueue(() => this.release());
+    await this.queue;
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.queue = this.queue.then(step).catch((error: unknown) => {
+      this.logger.error(`leadership step failed: ${(error as Error).message}`);
+    });
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.enqueue(() => this.tick());
+    }, this.options.retryMs);
+  }
+
+  /** Standby: try the lock. Leader: check that the lock connection still answers. */
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      if (this.follower) {
+        await this.connection!.query('SELECT 1');
+      } else {
+        const connection = this.connection ?? (await this.connect());
+        const [row] = (
+          await connection.query<{ locked: boolean }>(
+            'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked',
+            [leaderLockKey(this.network.key)],
+          )
+        ).rows;
+        if (row?.locked) await this.lead();
+      }
+    } catch (error) {
+      this.logger.warn(
+        `${this.follower ? 'lock connection' : 'taking the lead'} failed: ${(error as Error).message}`,
+      );
+      await this.release();
+    }
+    this.schedule();
+  }
+
+  private async connect(): Promise<pg.Client> {
+    const connection = new pg.Client({
+      connectionString: this.options.databaseUrl,
+      keepAlive: true,
+      query_timeout: Math.max(5_000, this.options.retryMs * 2),
+      application_name: `cdm-monitor-lock:${this.network.key}`,
+    });
+    connection.on('error', (error) => this.lost(connection, error));
+    connection.on('end', () => this.lost(connection));
+    await connection.connect();
+    this.connection = connection;
+    return connection;
+  }
+
+  private lost(connection: pg.Client, error?: Error): void {
+    if (this.connection !== connection) return;
+    if (this.follower)
+      this.logger.error(`lock connection lost${error ? ` (${error.message})` : ''}: stopping follower`);
+    this.enqueue(() => this.release());
+    this.schedule();
+  }
+
+  private async lead(): Promise<void> {
+    const client = this.options.createClient(this.network);
+    if (!client) {
+      this.logger.warn(`no endpoint configured for ${this.network.key}: not followed`);
+      this.stopped = true;
+      await this.release();
+      return;
+    }
+    this.logger.log(`leading ${this.network.key}`);
+    this.client = client;
+    const follower = this.options.createFollower(this.network, client, () => {
+      this.enqueue(() => this.release());
+      this.schedule();
+    });
+    this.follower = follower;
+    await follower.start();
+  }
+
+  /** Stops following (if leading) and drops the lock connection, which frees the lock. */
+  private async release(): Promise<void> {
+    const { follower, client, connection } = this;
+    this.follower = undefined;
+    this.client = undefined;
+    this.connection = undefined;
+    if (follower) {
+      await follower
+        .stop()
+        .catch((error: unknown) => this.logger.error(`follower stop: ${(error as Error).message}`));
+      this.logger.log(`stopped following ${this.network.key}`);
+    }
+    await client?.close().catch(() => undefined);
+    await connection?.end().catch(() => undefined);
+  }
+}
