@@ -33,16 +33,25 @@ export interface DepositEventData {
   status: 'pending' | 'completed' | 'orphaned';
 }
 
-/** `data` of a price alert firing (one message may list several rules of one user). */
+/**
+ * `data` of `price_alert_triggered`: one message per user per coalescing window, listing every rule
+ * of that user that fired in it (a burst is one message, not many).
+ */
 export interface PriceAlertEventData {
   user_id: string;
-  history_id?: string;
+  /** The socket delivery this message is (alert history shows it per firing). */
+  delivery_id: string;
   alerts: Array<{
+    firing_id: string;
     alert_id: string;
     symbol: string;
-    condition: string;
+    condition: 'above' | 'below' | 'crosses_up' | 'crosses_down' | 'pct_change';
+    /** Exact decimal string: a price, or a signed percent for pct_change. */
     threshold: string;
+    window_seconds: number | null;
+    /** Exact decimal string as the exchange sent it. */
     price: string;
+    /** Exchange time of that price (ISO 8601). */
     price_time: string;
     triggered_at: string;
   }>;
