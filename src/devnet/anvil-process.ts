@@ -14,8 +14,11 @@ export interface AnvilProcessOptions {
   /** 0 = a free port chosen by the OS (read back from anvil's banner). */
   port?: number;
   chainId?: number;
-  /** Seconds between blocks; undefined = `--no-mining` (blocks only on `evm_mine`). */
-  blockTime?: number;
+  /**
+   * Seconds between blocks; 'auto' = a block per transaction (anvil's default); undefined =
+   * `--no-mining` (blocks only on `evm_mine`).
+   */
+  blockTime?: number | 'auto';
   extraArgs?: readonly string[];
   /** How long to wait for the node to listen and answer. */
   startTimeoutMs?: number;
@@ -33,18 +36,28 @@ export interface AnvilProcess {
 }
 
 /**
- * Runs anvil under a tiny `sh` guard that reads the parent's pipe on stdin: when our process dies
- * for any reason (even SIGKILL), the pipe's write end closes, `cat` sees EOF and the guard kills
- * anvil. So no anvil outlives the service. A graceful stop closes the pipe the same way.
+ * Runs anvil under a tiny `sh` guard. The guard's fd 3 is our pipe: when our process dies for any
+ * reason (even SIGKILL) the pipe's write end closes, `cat` sees EOF and anvil is killed, so no
+ * anvil outlives the service; a graceful stop closes the pipe the same way. When anvil itself
+ * exits (e.g. its port is taken), the guard ends its whole process group and exits with anvil's
+ * status. (A background job's stdin is /dev/null in sh, hence the fd juggling.)
  */
-const GUARD = 'trap "" INT; "$0" "$@" & a=$!; cat >/dev/null; kill $a 2>/dev/null; wait $a';
+const GUARD = [
+  'exec 3<&0 0</dev/null',
+  '"$0" "$@" 3<&- &',
+  'a=$!',
+  '{ cat <&3 >/dev/null; kill $a 2>/dev/null; } &',
+  'wait $a; s=$?',
+  "trap '' TERM; kill 0 2>/dev/null",
+  'exit $s',
+].join('\n');
 
 export async function spawnAnvil(options: AnvilProcessOptions = {}): Promise<AnvilProcess> {
   const host = options.host ?? '127.0.0.1';
   const args = ['--host', host, '--port', String(options.port ?? 0)];
   args.push('--chain-id', String(options.chainId ?? 31337));
   if (options.blockTime === undefined) args.push('--no-mining');
-  else args.push('--block-time', String(options.blockTime));
+  else if (options.blockTime !== 'auto') args.push('--block-time', String(options.blockTime));
   args.push(...(options.extraArgs ?? []));
 
   const child = spawn('sh', ['-c', GUARD, anvilBinaryPath(), ...args], {

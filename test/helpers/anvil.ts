@@ -24,8 +24,8 @@ export { ANVIL_ACCOUNTS, ANVIL_MNEMONIC, DEVNET_TOKEN } from '../../src/devnet/d
 
 export interface StartAnvilOptions {
   chainId?: number;
-  /** Seconds between blocks; omit to mine only on demand (`evm_mine`). */
-  blockTime?: number;
+  /** Seconds between blocks; 'auto' = a block per transaction; omit to mine only on demand (`evm_mine`). */
+  blockTime?: number | 'auto';
   /** Default: a free port chosen by the OS. */
   port?: number;
   extraArgs?: string[];

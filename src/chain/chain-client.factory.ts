@@ -1,0 +1,79 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+import type { AppConfig } from '../config/config.js';
+import { InjectConfig } from '../config/config.module.js';
+import { DEVNET_KEY, DevnetService } from '../devnet/devnet.service.js';
+import { ALCHEMY_NETWORKS, AlchemyChainClient } from './alchemy-chain-client.js';
+import { type ChainClient, ChainClientFactory } from './chain-client.js';
+import { JsonRpcChainClient } from './json-rpc-chain-client.js';
+
+export type ChainEndpoint =
+  | { adapter: 'json-rpc'; url: string; source: string }
+  | { adapter: 'alchemy'; source: 'ALCHEMY_API_KEY' }
+  | null;
+
+/**
+ * Picks each network's adapter from the configuration, first match wins:
+ * 1. `devnet`: DEVNET_RPC_URL, else the devnet this process spawned, else RPC_URL_DEVNET;
+ * 2. `RPC_URL_<KEY>` → JsonRpcChainClient (an explicit node beats a provider key);
+ * 3. ALCHEMY_API_KEY and a chain Alchemy serves (by chain id) → AlchemyChainClient;
+ * 4. otherwise null: the network is not followed (logged once).
+ */
+@Injectable()
+export class ConfiguredChainClientFactory extends ChainClientFactory {
+  private readonly logger = new Logger('ChainClientFactory');
+  private readonly reportedMissing = new Set<string>();
+
+  constructor(
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly devnet: DevnetService,
+  ) {
+    super();
+  }
+
+  /** Which adapter and endpoint a network gets (no connection is made). */
+  endpointFor(network: { key: string; chainId: bigint }): ChainEndpoint {
+    const { rpcUrls, alchemyApiKey } = this.config.monitor;
+    if (network.key === DEVNET_KEY) {
+      const url = this.config.monitor.devnetRpcUrl ?? this.devnet.rpcUrl ?? rpcUrls[DEVNET_KEY];
+      return url === undefined || url === null ? null : { adapter: 'json-rpc', url, source: 'devnet' };
+    }
+    const url = rpcUrls[network.key];
+    if (url !== undefined)
+      return { adapter: 'json-rpc', url, source: `RPC_URL_${network.key.toUpperCase()}` };
+    if (alchemyApiKey !== undefined && ALCHEMY_NETWORKS.has(network.chainId)) {
+      return { adapter: 'alchemy', source: 'ALCHEMY_API_KEY' };
+    }
+    return null;
+  }
+
+  create(network: { key: string; chainId: bigint }): ChainClient | null {
+    const endpoint = this.endpointFor(network);
+    const timing = {
+      name: network.key,
+      chainId: network.chainId,
+      pollIntervalMs: this.config.monitor.pollIntervalMs,
+      stallTimeoutMs: this.config.monitor.stallTimeoutMs,
+    };
+    if (endpoint === null) {
+      if (!this.reportedMissing.has(network.key)) {
+        this.reportedMissing.add(network.key);
+        this.logger.warn(
+          `network ${network.key} (chain ${network.chainId}) has no endpoint: set RPC_URL_${network.key.toUpperCase()}` +
+            `${ALCHEMY_NETWORKS.has(network.chainId) ? ' or ALCHEMY_API_KEY' : ''}; it is not followed`,
+        );
+      }
+      return null;
+    }
+    switch (endpoint.adapter) {
+      case 'json-rpc':
+        return new JsonRpcChainClient({ ...timing, url: endpoint.url });
+      case 'alchemy':
+        return new AlchemyChainClient({
+          ...timing,
+          apiKey: this.config.monitor.alchemyApiKey as string,
+          network: ALCHEMY_NETWORKS.get(network.chainId)!,
+        });
+    }
+  }
+}
