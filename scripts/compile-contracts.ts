@@ -1,7 +1,7 @@
 /**
  * Compiles src/devnet/contracts/TestToken.sol with the `solc` npm package (soljson, no native
  * binary) and writes its ABI and creation bytecode to src/devnet/contracts/test-token.artifact.ts.
- * Run after changing the contract: `npm run build && node dist/scripts/compile-contracts.js`.
+ * Run after changing the contract: `npm run contracts:compile`.
  * test/chain/test-token.spec.ts recompiles and fails when the stored artifact is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
