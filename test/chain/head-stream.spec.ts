@@ -1,0 +1,182 @@
+import type { BlockHead } from '../../src/chain/chain-client.js';
+import { HeadStream } from '../../src/chain/head-stream.js';
+import { JsonRpcChainClient } from '../../src/chain/json-rpc-chain-client.js';
+import { type Anvil, startAnvil } from '../helpers/anvil.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('head stream resilience', () => {
+  let anvil: Anvil;
+  let proxy: TcpProxy;
+  const clients: JsonRpcChainClient[] = [];
+  const connect = (url: string, stallTimeoutMs = 30_000) => {
+    const client = new JsonRpcChainClient({
+      name: 'resilience',
+      chainId: 31337n,
+      url,
+      pollIntervalMs: 100,
+      stallTimeoutMs,
+      initialBackoffMs: 100,
+      maxBackoffMs: 400,
+    });
+    clients.push(client);
+    const heads: BlockHead[] = [];
+    let reconnects = 0;
+    const unsubscribe = client.subscribeHeads({
+      onHead: (h) => heads.push(h),
+      onReconnect: () => (reconnects += 1),
+    });
+    return { client, heads, reconnects: () => reconnects, unsubscribe };
+  };
+  const sawHead = (heads: BlockHead[], number: bigint) => heads.some((h) => h.number === number);
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+  });
+  beforeEach(async () => {
+    proxy = await startTcpProxy({ port: anvil.port });
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await proxy.close();
+  });
+  afterAll(async () => {
+    await anvil?.stop();
+  });
+
+  it('polls over HTTP while the socket is cut, then resumes the subscription and fires onReconnect', async () => {
+    const stream = connect(proxy.wsUrl);
+    await until('the first connect', () => stream.reconnects() === 1);
+    const first = await anvil.mine();
+    await until('a pushed head', () => sawHead(stream.heads, first));
+
+    proxy.cut({ only: 'websocket' });
+    for (let i = 0; i < 3; i += 1) {
+      const number = await anvil.mine();
+      await until(`polled head ${number}`, () => sawHead(stream.heads, number));
+    }
+    expect(proxy.connections('websocket')).toBe(0);
+    expect(stream.reconnects()).toBe(1);
+
+    proxy.restore();
+    await until('the reconnect', () => stream.reconnects() === 2);
+    expect(proxy.connections('websocket')).toBe(1);
+    // With HTTP now cut, only the resumed subscription can deliver the next head.
+    proxy.cut({ only: 'http' });
+    const number = await anvil.mine();
+    await until(`pushed head ${number}`, () => sawHead(stream.heads, number));
+  });
+
+  it('gets nothing while the node is unreachable, and backfill is signalled when it is back', async () => {
+    const stream = connect(proxy.wsUrl);
+    await until('the first connect', () => stream.reconnects() === 1);
+    proxy.cut();
+    const missed = await anvil.mine(3);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // several poll intervals, all refused
+    expect(sawHead(stream.heads, missed)).toBe(false);
+    proxy.restore();
+    await until('the reconnect', () => stream.reconnects() === 2);
+    // The polled head right after the restore, or the next pushed one, arrives.
+    const next = await anvil.mine();
+    await until(`head ${next}`, () => sawHead(stream.heads, next));
+  });
+
+  it('reconnects when the node stops producing heads (stall watchdog)', async () => {
+    const stream = connect(anvil.wsUrl, 600);
+    await until('the first connect', () => stream.reconnects() === 1);
+    // No block is mined: the socket stays open, but nothing arrives.
+    await until('a watchdog reconnect', () => stream.reconnects() >= 2, 5_000);
+    const number = await anvil.mine();
+    await until(`head ${number} after the stall`, () => sawHead(stream.heads, number));
+  });
+
+  it('stops everything on close: no head, no reconnect afterwards', async () => {
+    const stream = connect(proxy.wsUrl, 300);
+    await until('the first connect', () => stream.reconnects() === 1);
+    proxy.cut({ only: 'websocket' }); // now polling and reconnecting
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await stream.client.close();
+    const heads = stream.heads.length;
+    const reconnects = stream.reconnects();
+    proxy.restore();
+    await anvil.mine();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(stream.heads.length).toBe(heads);
+    expect(stream.reconnects()).toBe(reconnects);
+    expect(() => stream.client.subscribeHeads({ onHead: () => undefined })).toThrow(/closed/);
+  });
+});
+
+describe(HeadStream.name, () => {
+  it('backs off exponentially with jitter up to the cap while the push stream fails', async () => {
+    const attempts: number[] = [];
+    const stream = new HeadStream(
+      {
+        openPush: async () => {
+          attempts.push(Date.now());
+          throw new Error('refused');
+        },
+        pollHead: async () => {
+          throw new Error('refused');
+        },
+      },
+      {
+        pollIntervalMs: 1_000,
+        stallTimeoutMs: 1_000,
+        initialBackoffMs: 40,
+        maxBackoffMs: 160,
+        logger: quiet,
+        random: () => 0.999,
+      },
+    );
+    stream.subscribe({ onHead: () => undefined });
+    await until('six attempts', () => attempts.length >= 6, 5_000);
+    await stream.close();
+    const gaps = attempts.slice(1).map((t, i) => t - attempts[i]);
+    // Jitter factor ~1 here: 40, 80, 160, 160, 160 (timers may run late, never early).
+    expect(gaps[0]).toBeGreaterThanOrEqual(38);
+    expect(gaps[1]).toBeGreaterThanOrEqual(78);
+    expect(gaps[2]).toBeGreaterThanOrEqual(158);
+    expect(gaps[4]).toBeLessThan(160 + 150);
+    const count = attempts.length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(attempts.length).toBe(count); // nothing after close
+  });
+
+  it('with jitter 0 waits half the base delay', async () => {
+    const attempts: number[] = [];
+    const stream = new HeadStream(
+      {
+        openPush: async () => {
+          attempts.push(Date.now());
+          throw new Error('refused');
+        },
+        pollHead: () => new Promise<never>(() => undefined),
+      },
+      {
+        pollIntervalMs: 1_000,
+        stallTimeoutMs: 1_000,
+        initialBackoffMs: 400,
+        maxBackoffMs: 400,
+        logger: quiet,
+        random: () => 0,
+      },
+    );
+    stream.subscribe({ onHead: () => undefined });
+    await until('two attempts', () => attempts.length >= 2, 5_000);
+    const gap = attempts[1] - attempts[0];
+    expect(gap).toBeGreaterThanOrEqual(198);
+    expect(gap).toBeLessThan(390);
+    stream.subscribe({ onHead: () => undefined })();
+    await stream.close();
+  });
+});
