@@ -8,6 +8,7 @@ import { DepositsModule } from './deposits/deposits.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { NetworksModule } from './networks/networks.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WalletsModule } from './wallets/wallets.module.js';
 
@@ -34,7 +35,11 @@ export class AppModule {
       NetworksModule,
       HealthModule,
     ];
-    const imports = config.role === 'monitor' ? core : [...core, ...api];
+    const imports = [
+      ...(config.role === 'monitor' ? core : [...core, ...api]),
+      // Gateway for `all`/`api`; for `monitor`, the emitter that relays to the gateways' rooms.
+      RealtimeModule.forRole(config.role),
+    ];
     return { module: AppModule, imports };
   }
 }

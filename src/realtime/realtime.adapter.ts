@@ -1,0 +1,329 @@
+import { PostgresAdapter, type PostgresAdapterOptions } from '@socket.io/postgres-adapter';
+// The package's index does not re-export its LISTEN/NOTIFY client; `createAdapter` is a thin
+// factory around it, mirrored below so the namespace adapter can be our subclass.
+import { PubSubClient } from '@socket.io/postgres-adapter/dist/util.js';
+import type pg from 'pg';
+import type { Namespace } from 'socket.io';
+import type {
+  BroadcastOptions,
+  ClusterAdapterOptions,
+  ClusterMessage,
+  PrivateSessionId,
+  Room,
+  Session,
+  SocketId,
+} from 'socket.io-adapter';
+
+/** socket.io-adapter's MessageType.BROADCAST (the enum is not importable as a value from ESM reliably). */
+const BROADCAST = 3;
+/** socket.io-parser's PacketType.EVENT. */
+const EVENT_PACKET = 2;
+
+interface EventPacket {
+  type: number;
+  data: unknown[];
+  id?: number;
+  nsp?: string;
+}
+
+interface StoredPacket {
+  seq: number;
+  opts: BroadcastOptions;
+  data: unknown[];
+  emittedAt: number;
+}
+
+interface Held {
+  rooms: ReadonlySet<Room>;
+  data: unknown[];
+}
+
+export interface RealtimeAdapterOptions {
+  /** How long a dropped client's session (rooms, missed packets) is kept for recovery. */
+  maxDisconnectionDurationMs: number;
+  /** Bound on remembered packets: past it the oldest go, and a recovery that needs them falls back. */
+  maxRememberedPackets: number;
+  errorHandler: (error: Error) => void;
+  /** The monotonically increasing id of an event packet's data (`[name, ...args]`), if it has one. */
+  eventIdOf: (data: readonly unknown[]) => number | undefined;
+}
+
+const encodeOptions = (opts: BroadcastOptions) => ({
+  rooms: [...opts.rooms],
+  except: [...(opts.except ?? [])],
+  flags: opts.flags,
+});
+
+/**
+ * The official Socket.IO Postgres adapter (rooms shared by every API process through
+ * LISTEN/NOTIFY; `@socket.io/postgres-emitter` in a monitor-only process reaches the same rooms),
+ * with two additions that stay inside the adapter API:
+ *
+ * 1. **Holds and floors.** While a socket replays the event log, room broadcasts that target it
+ *    are buffered instead of written and sent when the hold ends, so the replay and the live
+ *    stream meet without a gap (the socket joined the room before the replay read the log). A
+ *    floor (room, last replayed id) then drops, for that socket, live events of that room the
+ *    replay already sent — including ones whose NOTIFY arrives late — so there is no duplicate.
+ * 2. **Connection state recovery.** The Postgres adapter does not implement it (its `doPublish`
+ *    returns an empty offset and `restoreSession` is the base no-op). We keep sessions and recent
+ *    packets in memory, like Socket.IO's SessionAwareAdapter, for every packet delivered here,
+ *    local or from another process. A client that drops briefly and reconnects to the same process
+ *    gets its rooms and missed packets back (`socket.recovered`); otherwise it resubscribes with
+ *    `since_event_id`, which reads the durable event log.
+ *
+ * Local delivery happens before the NOTIFY round trip (the base class awaits it first), so an
+ * event reaches this process's clients without waiting for Postgres. Publishing stays ordered
+ * because the adapter's pool has one connection for queries (plus the LISTEN connection).
+ */
+export class RealtimeAdapter extends PostgresAdapter {
+  private readonly holds = new Map<SocketId, Held[]>();
+  /** Per socket, per room: events with an id at or below this were replayed; never send them live. */
+  private readonly floors = new Map<SocketId, Map<Room, number>>();
+  private readonly sessions = new Map<PrivateSessionId, Session & { disconnectedAt: number }>();
+  /** Remembered packets, oldest first; `packets[i].seq === firstSeq + i`. */
+  private packets: StoredPacket[] = [];
+  private firstSeq = 1;
+  private nextSeq = 1;
+  private readonly offsetPrefix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  private readonly recoveryTimer: NodeJS.Timeout;
+
+  constructor(
+    nsp: Namespace,
+    opts: ClusterAdapterOptions,
+    client: PubSubClient,
+    private readonly realtime: RealtimeAdapterOptions,
+  ) {
+    super(nsp, opts, client);
+    this.recoveryTimer = setInterval(() => this.forgetExpired(), 5_000);
+    this.recoveryTimer.unref();
+  }
+
+  override close(): void {
+    clearInterval(this.recoveryTimer);
+    super.close();
+  }
+
+  /** Buffers every room broadcast to `sid` until `release`. Callers do not nest holds per socket. */
+  hold(sid: SocketId): void {
+    if (!this.holds.has(sid)) this.holds.set(sid, []);
+  }
+
+  /** From now on, `sid` gets no live event of `room` with an id at or below `eventId`. */
+  setFloor(sid: SocketId, room: Room, eventId: number): void {
+    if (!this.sids.get(sid)?.has(room)) return;
+    let rooms = this.floors.get(sid);
+    if (!rooms) this.floors.set(sid, (rooms = new Map()));
+    rooms.set(room, Math.max(eventId, rooms.get(room) ?? 0));
+  }
+
+  /** Ends the hold and sends what was buffered, in arrival order, above the socket's floors. */
+  release(sid: SocketId): void {
+    const held = this.holds.get(sid);
+    this.holds.delete(sid);
+    for (const { rooms, data } of held ?? []) {
+      if (this.belowFloor(sid, rooms, data)) continue;
+      // Local and addressed to the socket's own room: not remembered again, not held again.
+      void super.broadcast(
+        { type: EVENT_PACKET, data, nsp: this.nsp.name },
+        { rooms: new Set([sid]), except: new Set(), flags: { local: true } },
+      );
+    }
+  }
+
+  override del(id: SocketId, room: Room): Promise<void> | void {
+    this.floors.get(id)?.delete(room);
+    return super.del(id, room);
+  }
+
+  override delAll(id: SocketId): void {
+    this.floors.delete(id);
+    this.holds.delete(id);
+    super.delAll(id);
+  }
+
+  override broadcast(packet: EventPacket, opts: BroadcastOptions): Promise<void> {
+    if (!opts.flags?.local && !this.isDirect(opts)) {
+      // A copy: local delivery appends the recovery offset to `data`.
+      this.publish({
+        type: BROADCAST,
+        data: { packet: { ...packet, data: [...packet.data] }, opts: encodeOptions(opts) },
+      } as unknown as Parameters<PostgresAdapter['publish']>[0]);
+    }
+    this.deliverLocally(packet, opts);
+    return Promise.resolve();
+  }
+
+  override onMessage(message: ClusterMessage, offset?: string): void {
+    const m = message as unknown as {
+      type: number;
+      uid: string;
+      nsp: string;
+      data: { requestId?: string; packet: EventPacket; opts: ReturnType<typeof encodeOptions> };
+    };
+    if (m.type === BROADCAST && m.data.requestId === undefined && m.nsp === this.nsp.name) {
+      if (m.uid === this.uid) return;
+      const { rooms, except, flags } = m.data.opts;
+      this.deliverLocally(m.data.packet, { rooms: new Set(rooms), except: new Set(except), flags });
+      return;
+    }
+    super.onMessage(message, offset);
+  }
+
+  override persistSession(session: Parameters<PostgresAdapter['persistSession']>[0]): void {
+    this.sessions.set(session.pid, { ...session, missedPackets: [], disconnectedAt: Date.now() });
+  }
+
+  override restoreSession(pid: PrivateSessionId, offset: string): Promise<Session> {
+    const session = this.sessions.get(pid);
+    this.sessions.delete(pid);
+    const seq = this.parseOffset(offset);
+    const expired =
+      session === undefined || session.disconnectedAt + this.realtime.maxDisconnectionDurationMs < Date.now();
+    // An offset older than what we remember (or from another process) cannot be proven gap-free.
+    if (expired || seq === undefined || seq < this.firstSeq - 1 || seq >= this.nextSeq) {
+      return Promise.resolve(null as unknown as Session);
+    }
+    const rooms = new Set(session.rooms);
+    const missedPackets: unknown[][] = [];
+    for (let i = seq + 1 - this.firstSeq; i < this.packets.length; i++) {
+      const packet = this.packets[i];
+      if (targets(rooms, packet.opts)) missedPackets.push(packet.data);
+    }
+    const { disconnectedAt: _, ...restored } = session;
+    return Promise.resolve({ ...restored, missedPackets });
+  }
+
+  private deliverLocally(packet: EventPacket, opts: BroadcastOptions): void {
+    this.remember(packet, opts);
+    const skipped: SocketId[] = [];
+    if (this.floors.size > 0 && !this.isDirect(opts)) {
+      for (const room of opts.rooms) {
+        for (const sid of this.rooms.get(room) ?? []) {
+          if (this.belowFloor(sid, opts.rooms, packet.data)) skipped.push(sid);
+        }
+      }
+    }
+    if (this.holds.size > 0) {
+      for (const [sid, buffer] of this.holds) {
+        if (!skipped.includes(sid) && this.isHeldTarget(sid, opts)) {
+          buffer.push({ rooms: opts.rooms, data: packet.data });
+          skipped.push(sid);
+        }
+      }
+    }
+    const except = skipped.length > 0 ? new Set([...(opts.except ?? []), ...skipped]) : opts.except;
+    void super.broadcast(packet, { ...opts, except, flags: { ...opts.flags, local: true } });
+  }
+
+  private belowFloor(sid: SocketId, rooms: ReadonlySet<Room>, data: readonly unknown[]): boolean {
+    const floors = this.floors.get(sid);
+    if (!floors) return false;
+    const id = this.realtime.eventIdOf(data);
+    if (id === undefined) return false;
+    for (const room of rooms) {
+      const floor = floors.get(room);
+      if (floor !== undefined && id <= floor) return true;
+    }
+    return false;
+  }
+
+  /** Stores an event packet for recovery and appends its offset, as Socket.IO's own adapter does. */
+  private remember(packet: EventPacket, opts: BroadcastOptions): void {
+    const recoverable =
+      this.nsp.server.opts.connectionStateRecovery &&
+      packet.type === EVENT_PACKET &&
+      packet.id === undefined &&
+      opts.flags?.volatile === undefined;
+    if (!recoverable) return;
+    const seq = this.nextSeq++;
+    packet.data.push(`${this.offsetPrefix}-${seq}`);
+    this.packets.push({ seq, opts, data: packet.data, emittedAt: Date.now() });
+    if (this.packets.length > this.realtime.maxRememberedPackets * 1.25)
+      this.trim(this.packets.length - this.realtime.maxRememberedPackets);
+  }
+
+  private forgetExpired(): void {
+    const threshold = Date.now() - this.realtime.maxDisconnectionDurationMs;
+    for (const [pid, session] of this.sessions)
+      if (session.disconnectedAt < threshold) this.sessions.delete(pid);
+    let drop = 0;
+    while (drop < this.packets.length && this.packets[drop].emittedAt < threshold) drop++;
+    this.trim(drop);
+  }
+
+  private trim(count: number): void {
+    if (count <= 0) return;
+    this.packets = this.packets.slice(count);
+    this.firstSeq += count;
+  }
+
+  private parseOffset(offset: string): number | undefined {
+    const prefix = `${this.offsetPrefix}-`;
+    if (!offset.startsWith(prefix)) return undefined;
+    const seq = Number(offset.slice(prefix.length));
+    return Number.isSafeInteger(seq) ? seq : undefined;
+  }
+
+  /** A packet addressed only to one socket's own room (a direct `socket.emit`). */
+  private isDirect(opts: BroadcastOptions): boolean {
+    if (opts.rooms.size !== 1) return false;
+    const [room] = opts.rooms;
+    return this.nsp.sockets.has(room) || this.nsp._preConnectSockets?.has(room);
+  }
+
+  private isHeldTarget(sid: SocketId, opts: BroadcastOptions): boolean {
+    for (const room of opts.except ?? []) if (this.rooms.get(room)?.has(sid)) return false;
+    if (opts.rooms.size === 0) return this.sids.has(sid);
+    if (opts.rooms.size === 1 && opts.rooms.has(sid)) return false;
+    for (const room of opts.rooms) if (this.rooms.get(room)?.has(sid)) return true;
+    return false;
+  }
+}
+
+function targets(sessionRooms: ReadonlySet<Room>, opts: BroadcastOptions): boolean {
+  for (const room of opts.except ?? []) if (sessionRooms.has(room)) return false;
+  if (opts.rooms.size === 0) return true;
+  for (const room of opts.rooms) if (sessionRooms.has(room)) return true;
+  return false;
+}
+
+/**
+ * The adapter factory for `io.adapter(...)`: `@socket.io/postgres-adapter`'s `createAdapter`, with
+ * our subclass as the namespace adapter. `pool` should be dedicated (see RealtimeAdapter).
+ */
+export function createRealtimeAdapter(
+  pool: pg.Pool,
+  realtime: RealtimeAdapterOptions,
+  opts: Partial<PostgresAdapterOptions & ClusterAdapterOptions> = {},
+): (nsp: Namespace) => RealtimeAdapter {
+  const options = {
+    channelPrefix: 'socket.io',
+    tableName: 'socket_io_attachments',
+    payloadThreshold: 8000,
+    cleanupInterval: 30_000,
+    heartbeatInterval: 5_000,
+    heartbeatTimeout: 10_000,
+    errorHandler: realtime.errorHandler,
+    ...opts,
+  };
+  const namespaces = new Map<string, RealtimeAdapter>();
+  const client = new PubSubClient(
+    pool,
+    options,
+    (msg) => namespaces.get(msg.nsp)?.['uid'] === msg.uid,
+    (msg) => namespaces.get(msg.nsp)?.onMessage(msg),
+  );
+  // A `function`, not an arrow: Socket.IO calls it with `new`.
+  return function realtimeAdapter(nsp: Namespace): RealtimeAdapter {
+    const adapter = new RealtimeAdapter(nsp, options, client, realtime);
+    namespaces.set(nsp.name, adapter);
+    client.addNamespace(nsp.name);
+    const close = adapter.close.bind(adapter);
+    adapter.close = () => {
+      namespaces.delete(nsp.name);
+      if (namespaces.size === 0) client.close();
+      close();
+    };
+    return adapter;
+  };
+}

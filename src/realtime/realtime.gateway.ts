@@ -1,0 +1,179 @@
+import { Inject, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
+import type pg from 'pg';
+import type { Server, Socket } from 'socket.io';
+
+import type { AuthUser } from '../auth/auth-user.js';
+import { AuthService } from '../auth/auth.service.js';
+import type { AppConfig } from '../config/config.js';
+import { InjectConfig } from '../config/config.module.js';
+import { userRoom } from '../events/domain-events.js';
+import { EventBus } from '../events/event-bus.js';
+import { type Ack, parseEventId, parseSubscribe } from './dto/subscribe.dto.js';
+import { OriginPolicy } from './origin-policy.js';
+import { createRealtimeAdapter } from './realtime.adapter.js';
+import { REALTIME_PG_POOL } from './realtime-pool.js';
+import { RoomSubscriptions } from './room-subscriptions.js';
+import { eventIdOf, toSocketEvent } from './socket-event.js';
+import { WalletAccessService } from './wallet-access.service.js';
+
+/** Kept for a dropped client to recover its session (rooms + missed packets) on reconnect. */
+export const RECOVERY_WINDOW_MS = 30_000;
+
+interface SocketData {
+  user: AuthUser;
+  /** The wallet room from the handshake query, already checked. */
+  handshakeRoom?: string;
+  handshakeSince?: number;
+}
+
+type AppSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>;
+
+const queryValue = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value;
+
+/**
+ * Socket.IO at `/ws`: transport only. It authenticates the handshake, checks ownership before a
+ * join (WalletAccessService), and relays committed domain events to their rooms; rooms are
+ * shared by every API process through the Postgres adapter.
+ */
+@WebSocketGateway({
+  path: '/ws',
+  serveClient: false,
+  // skipMiddlewares: a recovered session was authenticated when it began, at most
+  // RECOVERY_WINDOW_MS ago; re-running the (async) middleware would open a window in which the
+  // restored socket is in its rooms but not yet reachable, and events would be lost.
+  connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
+})
+export class RealtimeGateway
+  implements OnGatewayInit<Server>, OnGatewayConnection<AppSocket>, OnApplicationShutdown
+{
+  private readonly logger = new Logger(RealtimeGateway.name);
+  private stopRelay?: () => void;
+
+  @WebSocketServer() server: Server;
+
+  constructor(
+    private readonly auth: AuthService,
+    private readonly access: WalletAccessService,
+    private readonly rooms: RoomSubscriptions,
+    private readonly bus: EventBus,
+    @InjectConfig() private readonly config: AppConfig,
+    @Inject(REALTIME_PG_POOL) private readonly pool: pg.Pool,
+  ) {}
+
+  afterInit(server: Server): void {
+    server.adapter(
+      createRealtimeAdapter(this.pool, {
+        maxDisconnectionDurationMs: RECOVERY_WINDOW_MS,
+        maxRememberedPackets: 200_000,
+        eventIdOf,
+        errorHandler: (error) => this.logger.warn(`socket.io postgres adapter: ${error.message}`),
+      }) as unknown as Parameters<Server['adapter']>[0],
+    );
+    const origins = new OriginPolicy(this.config.http.corsOrigins);
+    server.engine.use(origins.middleware);
+    server.engine.opts.allowRequest = (req, callback) =>
+      origins.allows(req) ? callback(null, true) : callback('origin not allowed (CORS_ORIGINS)', false);
+    server.use((socket, next) => {
+      this.authenticate(socket as AppSocket).then(
+        () => next(),
+        (error: Error) => next(error),
+      );
+    });
+    // Committed events of this process (the monitor in role `all`, price alerts) go to the room
+    // here and, through the adapter, in every other API process.
+    this.stopRelay = this.bus.subscribe((events) => {
+      for (const event of events) {
+        const { name, payload } = toSocketEvent(event);
+        server.to(event.room).emit(name, payload);
+      }
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.stopRelay?.();
+  }
+
+  async handleConnection(socket: AppSocket): Promise<void> {
+    // A recovered session has its rooms back, and its missed packets are already sent.
+    if (socket.recovered) return;
+    const { user, handshakeRoom, handshakeSince } = socket.data;
+    try {
+      await this.rooms.serially(socket, async () => {
+        await socket.join(userRoom(user.id));
+        if (handshakeRoom !== undefined) await this.rooms.join(socket, handshakeRoom, handshakeSince);
+      });
+    } catch (error) {
+      this.logger.error(`joining the handshake rooms failed: ${(error as Error).message}`);
+      socket.disconnect(true);
+    }
+  }
+
+  @SubscribeMessage('subscribe')
+  subscribe(@ConnectedSocket() socket: AppSocket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.answer(socket, async () => {
+      const parsed = parseSubscribe(body);
+      if (!parsed.ok) return parsed;
+      const access = await this.access.walletRoomFor(socket.data.user, parsed.value.wallet_address);
+      if (!access.ok) return access;
+      const replayed = await this.rooms.join(socket, access.room, parsed.value.since_event_id);
+      return parsed.value.since_event_id === undefined ? { ok: true } : { ok: true, replayed };
+    });
+  }
+
+  @SubscribeMessage('unsubscribe')
+  unsubscribe(@ConnectedSocket() socket: AppSocket, @MessageBody() body: unknown): Promise<Ack> {
+    return this.answer(socket, async () => {
+      const parsed = parseSubscribe(body);
+      if (!parsed.ok) return parsed;
+      const access = await this.access.walletRoomFor(socket.data.user, parsed.value.wallet_address);
+      if (!access.ok) return access;
+      await this.rooms.leave(socket, access.room);
+      return { ok: true };
+    });
+  }
+
+  /** Runs after the socket's earlier joins; a failure is answered, not left without an ack. */
+  private async answer(socket: AppSocket, work: () => Promise<Ack>): Promise<Ack> {
+    try {
+      return await this.rooms.serially(socket, work);
+    } catch (error) {
+      this.logger.error(`socket request failed: ${(error as Error).message}`);
+      return { ok: false, error: 'internal error, try again' };
+    }
+  }
+
+  /** Handshake: a valid token (`auth: { token }`), and an owned `wallet_address` if one is given. */
+  private async authenticate(socket: AppSocket): Promise<void> {
+    const token: unknown = socket.handshake.auth?.token;
+    if (typeof token !== 'string' || token === '') {
+      throw new Error('unauthorized: missing token (connect with auth: { token: "<access_token>" })');
+    }
+    let user: AuthUser;
+    try {
+      user = await this.auth.verify(token);
+    } catch {
+      throw new Error('unauthorized: access token is invalid or expired');
+    }
+    const data: SocketData = { user };
+    const address = queryValue(socket.handshake.query.wallet_address);
+    if (address !== undefined) {
+      const access = await this.access.walletRoomFor(user, address);
+      if (!access.ok) throw new Error(`forbidden: ${access.error}`);
+      const since = parseEventId(queryValue(socket.handshake.query.since_event_id));
+      if (!since.ok) throw new Error(`bad request: ${since.error}`);
+      data.handshakeRoom = access.room;
+      data.handshakeSince = since.value;
+    }
+    socket.data = data;
+  }
+}

@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+
+import { getAddress } from 'viem';
+
+import { userRoom } from '../../src/events/domain-events.js';
+import { RealtimeGateway } from '../../src/realtime/realtime.gateway.js';
+import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
+import { waitFor } from '../helpers/process.js';
+import { commitAndPublish, depositData, depositEvent } from './events.js';
+import { connectClient, refusal, type TestClient } from './realtime-client.js';
+
+const randomAddress = () => getAddress(`0x${randomBytes(20).toString('hex')}`);
+
+describe(RealtimeGateway.name, () => {
+  let app: TestApp;
+  let alice: Awaited<ReturnType<typeof signUp>>;
+  let bob: Awaited<ReturnType<typeof signUp>>;
+  const clients: TestClient[] = [];
+
+  const connect = async (...args: Parameters<typeof connectClient>) => {
+    const client = await connectClient(...args);
+    clients.push(client);
+    return client;
+  };
+  const addWallet = async (user: typeof alice, address = randomAddress()) => {
+    await app.http().post('/wallets').set(user.auth).send({ address }).expect(201);
+    return address;
+  };
+
+  beforeAll(async () => {
+    app = await startTestApp({ CORS_ORIGINS: 'https://app.example.com' });
+    alice = await signUp(app);
+    bob = await signUp(app);
+  });
+
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  describe('handshake', () => {
+    it('refuses a connection without a token, saying why', async () => {
+      expect(await refusal(app.baseUrl, {})).toMatch(/^unauthorized: missing token/);
+    });
+
+    it('refuses a bad or forged token', async () => {
+      expect(await refusal(app.baseUrl, { token: 'not-a-jwt' })).toBe(
+        'unauthorized: access token is invalid or expired',
+      );
+      const [header, payload] = alice.token.split('.');
+      expect(await refusal(app.baseUrl, { token: `${header}.${payload}.forged-signature` })).toBe(
+        'unauthorized: access token is invalid or expired',
+      );
+    });
+
+    it("refuses another user's wallet and an invalid address in the handshake query", async () => {
+      const bobs = await addWallet(bob);
+      expect(await refusal(app.baseUrl, { token: alice.token, query: { wallet_address: bobs } })).toBe(
+        'forbidden: wallet_address is not one of your wallets',
+      );
+      expect(await refusal(app.baseUrl, { token: alice.token, query: { wallet_address: '0x1234' } })).toMatch(
+        /^forbidden: wallet_address must be a 0x-prefixed 20-byte hex address/,
+      );
+    });
+
+    it('joins the wallet room named in the handshake query', async () => {
+      const wallet = await addWallet(alice);
+      const client = await connect(app.baseUrl, { token: alice.token, query: { wallet_address: wallet } });
+      const [event] = await commitAndPublish(app.app, [
+        depositEvent('deposit.detected', depositData(wallet)),
+      ]);
+      await waitFor(() => (client.received.length === 1 ? true : undefined), 5_000, 'the event');
+      expect(client.received[0]).toEqual({
+        name: 'deposit_detected',
+        payload: { event_id: event.id, type: 'deposit_detected', data: event.data },
+      });
+    });
+
+    it('applies CORS_ORIGINS to browsers (never *)', async () => {
+      const poll = (origin: string) => app.http().get('/ws/?EIO=4&transport=polling').set('Origin', origin);
+      const allowed = await poll('https://app.example.com');
+      expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      const other = await poll('https://evil.example.net');
+      expect(other.status).toBe(403);
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    });
+  });
+
+  describe('subscribe / unsubscribe', () => {
+    it('acknowledges an owned wallet and refuses the rest', async () => {
+      const wallet = await addWallet(alice);
+      const bobs = await addWallet(bob);
+      const client = await connect(app.baseUrl, { token: alice.token });
+      expect(await client.request('subscribe', { wallet_address: wallet })).toEqual({ ok: true });
+      // Ownership is by lower-case address, whatever case the client sends.
+      expect(await client.request('subscribe', { wallet_address: wallet.toLowerCase() })).toEqual({
+        ok: true,
+      });
+      expect(await client.request('subscribe', { wallet_address: bobs })).toEqual({
+        ok: false,
+        error: 'wallet_address is not one of your wallets',
+      });
+      const badChecksum = wallet.replace(/[a-f]/, (c) => c.toUpperCase());
+      expect(badChecksum).not.toBe(wallet);
+      expect(await client.request('subscribe', { wallet_address: badChecksum })).toMatchObject({
+        ok: false,
+        error: expect.stringMatching(/EIP-55 checksum/),
+      });
+      expect(await client.request('subscribe', { wallet_address: wallet, since_event_id: -1 })).toEqual({
+        ok: false,
+        error: 'since_event_id must be a non-negative whole number',
+      });
+      expect(await client.request('subscribe', 'nope')).toMatchObject({ ok: false });
+    });
+
+    it('delivers each event of a subscribed wallet once, in order, with its payload; none of others', async () => {
+      const wallet = await addWallet(alice);
+      const unwatched = await addWallet(alice);
+      const client = await connect(app.baseUrl, { token: alice.token });
+      expect(await client.request('subscribe', { wallet_address: wallet })).toEqual({ ok: true });
+
+      const data = depositData(wallet);
+      const events = await commitAndPublish(app.app, [
+        depositEvent('deposit.detected', data),
+        depositEvent('deposit.detected', depositData(unwatched)),
+      ]);
+      const later = await commitAndPublish(app.app, [
+        depositEvent('deposit.confirmation', { ...data, confirmations: 2 }),
+        depositEvent('deposit.completed', { ...data, confirmations: 3, status: 'completed' }),
+      ]);
+      const orphaned = await commitAndPublish(app.app, [
+        depositEvent('deposit.orphaned', { ...data, confirmations: 0, status: 'orphaned' }),
+      ]);
+      const expected = [events[0], ...later, ...orphaned];
+      await waitFor(() => (client.received.length >= 4 ? true : undefined), 5_000, 'four events');
+      await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more may follow
+      expect(client.received.map((r) => r.name)).toEqual([
+        'deposit_detected',
+        'confirmation_update',
+        'deposit_completed',
+        'deposit_orphaned',
+      ]);
+      expect(client.received.map((r) => r.payload)).toEqual(
+        expected.map((e, i) => ({ event_id: e.id, type: client.received[i].name, data: e.data })),
+      );
+      const ids = client.ids();
+      expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+      expect(client.received[2].payload.data).toMatchObject({
+        tx_hash: data.tx_hash,
+        wallet_address: wallet,
+        amount: '1.5',
+        asset: { symbol: 'ETH' },
+        block_number: data.block_number,
+        confirmations: 3,
+        required_confirmations: 3,
+        status: 'completed',
+      });
+    });
+
+    it("sends the user's price alerts to every socket of that user only", async () => {
+      const mine = await connect(app.baseUrl, { token: alice.token });
+      const theirs = await connect(app.baseUrl, { token: bob.token });
+      const [event] = await commitAndPublish(app.app, [
+        {
+          type: 'price_alert.triggered',
+          room: userRoom(alice.id),
+          data: { user_id: alice.id, alerts: [] },
+        },
+      ]);
+      await waitFor(() => (mine.received.length === 1 ? true : undefined), 5_000, 'the alert');
+      expect(mine.received[0]).toEqual({
+        name: 'price_alert_triggered',
+        payload: { event_id: event.id, type: 'price_alert_triggered', data: event.data },
+      });
+      expect(theirs.received).toEqual([]);
+    });
+
+    it('stops the events of an unsubscribed wallet', async () => {
+      const wallet = await addWallet(alice);
+      const client = await connect(app.baseUrl, { token: alice.token });
+      await client.request('subscribe', { wallet_address: wallet });
+      expect(await client.request('unsubscribe', { wallet_address: wallet })).toEqual({ ok: true });
+      const witness = await addWallet(alice);
+      await client.request('subscribe', { wallet_address: witness });
+      await commitAndPublish(app.app, [depositEvent('deposit.detected', depositData(wallet))]);
+      const [last] = await commitAndPublish(app.app, [
+        depositEvent('deposit.detected', depositData(witness)),
+      ]);
+      await waitFor(() => (client.received.length > 0 ? true : undefined), 5_000, 'the witness event');
+      expect(client.ids()).toEqual([last.id]);
+    });
+  });
+
+  describe('resume', () => {
+    it('replays what happened while disconnected, then continues live with no gap or duplicate', async () => {
+      const wallet = await addWallet(alice);
+      const first = await connect(app.baseUrl, { token: alice.token });
+      await first.request('subscribe', { wallet_address: wallet });
+      const [seen] = await commitAndPublish(app.app, [depositEvent('deposit.detected', depositData(wallet))]);
+      await waitFor(() => (first.received.length === 1 ? true : undefined), 5_000, 'the first event');
+      first.close();
+
+      // Missed: more than one replay page, interleaved with another wallet's events.
+      const other = await addWallet(alice);
+      const missed: number[] = [];
+      for (let batch = 0; batch < 8; batch++) {
+        const logged = await commitAndPublish(app.app, [
+          ...Array.from({ length: 1000 }, () => depositEvent('deposit.confirmation', depositData(wallet))),
+          depositEvent('deposit.detected', depositData(other)),
+        ]);
+        missed.push(...logged.filter((e) => e.room === wallet.toLowerCase()).map((e) => e.id));
+      }
+
+      const again = await connect(app.baseUrl, { token: alice.token });
+      // Live events keep coming while the replay runs: they must follow it, once each.
+      let stop = false;
+      const live: number[] = [];
+      const writer = (async () => {
+        while (!stop) {
+          const [event] = await commitAndPublish(app.app, [
+            depositEvent('deposit.confirmation', depositData(wallet)),
+          ]);
+          live.push(event.id);
+        }
+      })();
+      await waitFor(() => (live.length > 0 ? true : undefined), 5_000, 'a live event');
+      const ack = await again.request('subscribe', { wallet_address: wallet, since_event_id: seen.id });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      stop = true;
+      await writer;
+      expect(ack).toMatchObject({ ok: true });
+      expect(ack.replayed as number).toBeGreaterThanOrEqual(missed.length);
+      // Some live events were committed after the replay started (so the seam was exercised).
+      expect(live.length).toBeGreaterThan((ack.replayed as number) - missed.length);
+
+      const expected = [...missed, ...live];
+      await waitFor(
+        () => (again.received.length >= expected.length ? true : undefined),
+        10_000,
+        `${expected.length} events`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(again.ids()).toEqual(expected);
+    });
+
+    it('resumes from the handshake query (wallet_address + since_event_id)', async () => {
+      const wallet = await addWallet(alice);
+      const logged = await commitAndPublish(app.app, [
+        depositEvent('deposit.detected', depositData(wallet)),
+        depositEvent('deposit.confirmation', depositData(wallet)),
+        depositEvent('deposit.completed', depositData(wallet)),
+      ]);
+      const client = await connect(app.baseUrl, {
+        token: alice.token,
+        query: { wallet_address: wallet, since_event_id: String(logged[0].id) },
+      });
+      await waitFor(() => (client.received.length >= 2 ? true : undefined), 5_000, 'the replay');
+      const [live] = await commitAndPublish(app.app, [depositEvent('deposit.orphaned', depositData(wallet))]);
+      await waitFor(() => (client.received.length >= 3 ? true : undefined), 5_000, 'the live event');
+      expect(client.ids()).toEqual([logged[1].id, logged[2].id, live.id]);
+    });
+
+    it('recovers the connection state after a short drop (Socket.IO connection state recovery)', async () => {
+      const wallet = await addWallet(alice);
+      const client = await connect(app.baseUrl, { token: alice.token, reconnection: true });
+      await client.request('subscribe', { wallet_address: wallet });
+      const [before] = await commitAndPublish(app.app, [
+        depositEvent('deposit.detected', depositData(wallet)),
+      ]);
+      await waitFor(() => (client.received.length === 1 ? true : undefined), 5_000, 'the first event');
+
+      const reconnected = new Promise<void>((resolve) => client.socket.io.once('reconnect', () => resolve()));
+      const dropped = new Promise<void>((resolve) => client.socket.once('disconnect', () => resolve()));
+      client.socket.io.engine.close(); // the transport drops; the client reconnects by itself
+      await dropped;
+      const during = await commitAndPublish(app.app, [
+        depositEvent('deposit.confirmation', depositData(wallet)),
+        depositEvent('deposit.completed', depositData(wallet)),
+      ]);
+      await reconnected;
+      await waitFor(() => (client.received.length >= 3 ? true : undefined), 5_000, 'the missed events');
+      expect(client.socket.recovered).toBe(true);
+      const [after] = await commitAndPublish(app.app, [
+        depositEvent('deposit.orphaned', depositData(wallet)),
+      ]);
+      await waitFor(() => (client.received.length >= 4 ? true : undefined), 5_000, 'the live event');
+      expect(client.ids()).toEqual([before.id, during[0].id, during[1].id, after.id]);
+    });
+  });
+});
