@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { DepositsModule } from './deposits/deposits.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MonitorModule } from './monitor/monitor.module.js';
 import { NetworksModule } from './networks/networks.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -37,6 +38,8 @@ export class AppModule {
     ];
     const imports = [
       ...(config.role === 'monitor' ? core : [...core, ...api]),
+      // The chain followers run in `all` and `monitor` processes, never in `api` ones.
+      ...(config.role === 'api' ? [] : [MonitorModule]),
       // Gateway for `all`/`api`; for `monitor`, the emitter that relays to the gateways' rooms.
       RealtimeModule.forRole(config.role),
     ];

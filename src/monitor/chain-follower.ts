@@ -53,7 +53,6 @@ export class ChainFollower {
   private window: WindowBlock[] = [];
   private walletSeq = 0n;
   private tokens: WatchedToken[] = [];
-  private tokensStale = true;
   /** The newest head the node announced. */
   private target: BlockHead | undefined;
   private unsubscribe: Unsubscribe | undefined;
@@ -125,7 +124,6 @@ export class ChainFollower {
   }
 
   tokensChanged(): void {
-    this.tokensStale = true;
     this.syncTask.wake();
   }
 
@@ -156,10 +154,9 @@ export class ChainFollower {
       if (this.stopped) return;
       await this.watch.refresh();
       const walletSeq = this.watch.version;
-      if (this.tokensStale) {
-        this.tokensStale = false;
-        this.tokens = await this.repository.tokens(this.network.id);
-      }
+      // Tokens are re-read before every step (one small indexed query): a token registered just
+      // before a block must count for it, and NOTIFY may arrive later than the block.
+      this.tokens = await this.repository.tokens(this.network.id);
       const target = this.target;
       const tip = this.tip!;
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
@@ -278,12 +275,10 @@ export class ChainFollower {
   }
 
   private async backfillStep(backfill: PendingBackfill): Promise<void> {
-    if (this.tokensStale || this.tokens.length === 0)
-      this.tokens = await this.repository.tokens(this.network.id);
+    const tokens = await this.repository.tokens(this.network.id);
     const last = min(backfill.endBlock, backfill.nextBlock + BigInt(this.options.backfillBatchSize) - 1n);
     const numbers: bigint[] = [];
     for (let n = backfill.nextBlock; n <= last; n++) numbers.push(n);
-    const tokens = this.tokens;
     const address = backfill.address.toLowerCase();
     const scanned = await mapBounded(numbers, this.options.fetchConcurrency, async (n) => {
       const block = await this.mustGetBlock(n);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 
+import { ChainModule } from '../chain/chain.module.js';
 import { MonitorRepository } from './monitor.repository.js';
 import { MonitorSupervisor } from './monitor.supervisor.js';
 import { WalletChangeListener } from './wallet-change-listener.js';
@@ -11,6 +12,7 @@ import { WatchSet } from './watch-set.js';
  * (ChainClientFactory) and the EventsModule.
  */
 @Module({
+  imports: [ChainModule],
   providers: [MonitorRepository, WatchSet, WalletChangeListener, MonitorSupervisor],
   exports: [MonitorSupervisor, WatchSet],
 })

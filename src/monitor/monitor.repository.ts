@@ -16,6 +16,16 @@ import {
   type WindowBlock,
 } from './monitor.types.js';
 
+/** The rows of a statement (TypeORM's `query` answers [rows, count] for UPDATE and DELETE). */
+async function sql<T = Record<string, unknown>>(
+  m: EntityManager,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const result = await m.queryRunner!.query(text, params, true);
+  return result.records as T[];
+}
+
 type ReturnedDeposit = Omit<DepositRow, 'network_key' | 'chain_id'>;
 
 const RETURNING = (t: string) => `
@@ -109,13 +119,15 @@ export class MonitorRepository {
   /** First start of a network: the cursor at `block`, nothing scanned before it. */
   async initCursor(network: MonitoredNetwork, block: WindowBlock): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      const inserted = await m.query(
+      const inserted = await sql(
+        m,
         `INSERT INTO chain_cursors (network_id, block_number, block_hash, wallet_seq) VALUES ($1, $2, $3, 0)
          ON CONFLICT (network_id) DO NOTHING RETURNING 1`,
         [network.id, block.number.toString(), block.hash],
       );
       if (inserted.length === 0) throw new CursorMovedError(network.key);
-      await m.query(
+      await sql(
+        m,
         `INSERT INTO chain_blocks (network_id, number, hash, parent_hash) VALUES ($1, $2, $3, $4)
          ON CONFLICT (network_id, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
         [network.id, block.number.toString(), block.hash, block.parentHash],
@@ -136,7 +148,8 @@ export class MonitorRepository {
     let backfillsScheduled = false;
     const events = await this.inTransaction(async (m, out) => {
       await this.moveCursor(m, network, expected, last, input.walletSeq.current);
-      await m.query(
+      await sql(
+        m,
         `INSERT INTO chain_blocks (network_id, number, hash, parent_hash)
          SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])
          ON CONFLICT (network_id, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
@@ -147,13 +160,14 @@ export class MonitorRepository {
           blocks.map((b) => b.parentHash),
         ],
       );
-      await m.query(`DELETE FROM chain_blocks WHERE network_id = $1 AND number <= $2`, [
+      await sql(m, `DELETE FROM chain_blocks WHERE network_id = $1 AND number <= $2`, [
         network.id,
         (last.number - BigInt(input.windowSize)).toString(),
       ]);
       // Safety net for rescans after a reorg deeper than the window: whatever we recorded at one of
       // these heights under another hash is not on the chain any more.
-      const replaced: ReturnedDeposit[] = await m.query(
+      const replaced: ReturnedDeposit[] = await sql(
+        m,
         `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
            FROM unnest($2::bigint[], $3::text[]) AS b(number, hash)
           WHERE d.network_id = $1 AND d.block_number = b.number AND d.block_hash <> b.hash
@@ -183,11 +197,12 @@ export class MonitorRepository {
   ): Promise<LoggedEvent[]> {
     return this.inTransaction(async (m, out) => {
       await this.moveCursor(m, network, expectedTip, ancestor, null);
-      await m.query(`DELETE FROM chain_blocks WHERE network_id = $1 AND number > $2`, [
+      await sql(m, `DELETE FROM chain_blocks WHERE network_id = $1 AND number > $2`, [
         network.id,
         ancestor.number.toString(),
       ]);
-      const orphaned: ReturnedDeposit[] = await m.query(
+      const orphaned: ReturnedDeposit[] = await sql(
+        m,
         `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
           WHERE d.network_id = $1 AND d.block_number > $2 AND d.status <> 'orphaned'
          ${RETURNING('d')}`,
@@ -205,8 +220,9 @@ export class MonitorRepository {
   async resetWindow(network: MonitoredNetwork, expectedTip: WindowBlock, block: WindowBlock): Promise<void> {
     await this.inTransaction(async (m) => {
       await this.moveCursor(m, network, expectedTip, block, null);
-      await m.query(`DELETE FROM chain_blocks WHERE network_id = $1`, [network.id]);
-      await m.query(
+      await sql(m, `DELETE FROM chain_blocks WHERE network_id = $1`, [network.id]);
+      await sql(
+        m,
         `INSERT INTO chain_blocks (network_id, number, hash, parent_hash) VALUES ($1, $2, $3, $4)`,
         [network.id, block.number.toString(), block.hash, block.parentHash],
       );
@@ -261,19 +277,22 @@ export class MonitorRepository {
     let committed = false;
     const events = await this.inTransaction(async (m, out) => {
       // Shares the follower's cursor row lock order: cursor first, then deposits, then the event log.
-      const [cursor] = await m.query<{ block_number: string }[]>(
+      const [cursor] = await sql<{ block_number: string }>(
+        m,
         `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1 FOR SHARE`,
         [network.id],
       );
       if (!cursor) return;
-      const [mismatch] = await m.query<{ n: number }[]>(
+      const [mismatch] = await sql<{ n: number }>(
+        m,
         `SELECT count(*)::int AS n FROM chain_blocks c JOIN unnest($2::bigint[], $3::text[]) AS b(number, hash)
              ON c.number = b.number
           WHERE c.network_id = $1 AND c.hash <> b.hash`,
         [network.id, input.blocks.map((b) => b.number.toString()), input.blocks.map((b) => b.hash)],
       );
       if ((mismatch?.n ?? 0) > 0) return;
-      const moved = await m.query(
+      const moved = await sql(
+        m,
         `UPDATE wallet_backfills SET next_block = $4, updated_at = now()
           WHERE wallet_id = $1 AND network_id = $2 AND next_block = $3 RETURNING 1`,
         [backfill.walletId, network.id, backfill.nextBlock.toString(), input.next.toString()],
@@ -304,7 +323,8 @@ export class MonitorRepository {
     next: WindowBlock,
     walletSeq: bigint | null,
   ): Promise<void> {
-    const moved = await m.query(
+    const moved = await sql(
+      m,
       `UPDATE chain_cursors SET block_number = $4, block_hash = $5, wallet_seq = coalesce($6, wallet_seq),
               updated_at = now()
         WHERE network_id = $1 AND block_number = $2 AND block_hash = $3 RETURNING 1`,
@@ -326,7 +346,8 @@ export class MonitorRepository {
     walletSeq: { seen: bigint; current: bigint },
     endBlock: bigint,
   ): Promise<boolean> {
-    const rows = await m.query(
+    const rows = await sql(
+      m,
       `INSERT INTO wallet_backfills (wallet_id, network_id, next_block, end_block)
        SELECT id, $1, start_block, $2 FROM wallets
         WHERE watch_seq > $3 AND watch_seq <= $4 AND start_block IS NOT NULL AND start_block <= $2
@@ -350,7 +371,8 @@ export class MonitorRepository {
   ): Promise<void> {
     if (deposits.length === 0) return;
     const unique = [...new Map(deposits.map((d) => [`${d.txHash}:${d.logIndex}`, d])).values()];
-    const rows: ReturnedDeposit[] = await m.query(
+    const rows: ReturnedDeposit[] = await sql(
+      m,
       `INSERT INTO deposits AS d (network_id, tx_hash, log_index, block_number, block_hash, from_address,
               wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount,
               confirmations, required_confirmations, status)
@@ -401,7 +423,8 @@ export class MonitorRepository {
     const done = byFinality
       ? `(d.block_number <= $3::bigint)`
       : `(($2::bigint - d.block_number + 1) >= d.required_confirmations)`;
-    const rows: ReturnedDeposit[] = await m.query(
+    const rows: ReturnedDeposit[] = await sql(
+      m,
       `UPDATE deposits d
           SET confirmations = LEAST($2::bigint - d.block_number + 1, 2147483647)::int,
               status = CASE WHEN ${done} THEN 'completed' ELSE 'pending' END,

@@ -1,0 +1,256 @@
+import type { Hex } from '../../src/common/evm.js';
+import { ChainFollower } from '../../src/monitor/chain-follower.js';
+import {
+  type Anvil,
+  deployTestToken,
+  revertedTransfer,
+  sendEth,
+  sendToken,
+  startAnvil,
+} from '../helpers/anvil.js';
+import { signUp, type TestApp } from '../helpers/app.js';
+import { waitFor } from '../helpers/process.js';
+import {
+  depositsOf,
+  eventsOf,
+  randomAddress,
+  rawTransaction,
+  sendRaw,
+  startMonitorApp,
+  synced,
+} from './monitor-helpers.js';
+
+const ETH = 10n ** 18n;
+
+describe(ChainFollower.name, () => {
+  let anvil: Anvil;
+  let app: TestApp;
+  let auth: { Authorization: string };
+
+  const watch = async (address: Hex, startBlock?: bigint) => {
+    await app
+      .http()
+      .post('/wallets')
+      .set(auth)
+      .send({ address, ...(startBlock !== undefined && { start_block: startBlock.toString() }) })
+      .expect(201);
+    return address;
+  };
+
+  const statusOf = async (address: Hex, tx: Hex) =>
+    (await depositsOf(app.dataSource, address)).find((d) => d.tx_hash === tx);
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    app = await startMonitorApp({ DEVNET_RPC_URL: anvil.wsUrl });
+    ({ auth } = await signUp(app));
+    await anvil.mine(2);
+    await synced(app.dataSource, anvil);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await anvil?.stop();
+  });
+
+  it('detects an ETH deposit to a wallet added at run time, and ignores a reverted transfer', async () => {
+    const wallet = await watch(randomAddress());
+    const tx = await sendEth(anvil, { to: wallet, valueWei: (3n * ETH) / 2n });
+    const block = await anvil.mine();
+    await synced(app.dataSource, anvil);
+    await revertedTransfer(anvil, { to: wallet, valueWei: ETH });
+    await synced(app.dataSource, anvil);
+
+    expect(await depositsOf(app.dataSource, wallet)).toEqual([
+      expect.objectContaining({
+        tx_hash: tx,
+        log_index: -1,
+        block_number: block.toString(),
+        status: 'pending',
+        confirmations: 2, // the reverted transfer's block is the second
+        amount: '1500000000000000000',
+        asset_type: 'native',
+        asset_symbol: 'ETH',
+        asset_decimals: 18,
+      }),
+    ]);
+    const [detected] = await eventsOf(app.dataSource, wallet);
+    expect(detected).toMatchObject({
+      type: 'deposit.detected',
+      data: { tx_hash: tx, amount: '1.5', status: 'pending' },
+    });
+  });
+
+  it('detects an ERC-20 deposit of a listed token with its decimals', async () => {
+    const token = await deployTestToken(anvil, { symbol: 'USDT', decimals: 6 });
+    await app.dataSource.query(
+      `INSERT INTO tokens (network_id, contract_address, symbol, decimals)
+       SELECT id, $1, 'USDT', 6 FROM blockchain_networks WHERE key = 'devnet'`,
+      [token],
+    );
+    const wallet = await watch(randomAddress());
+    const tx = await sendToken(anvil, { token, to: wallet, amount: 1_234_567n });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+
+    const [deposit] = await depositsOf(app.dataSource, wallet);
+    expect(deposit).toMatchObject({
+      tx_hash: tx,
+      asset_type: 'erc20',
+      asset_symbol: 'USDT',
+      asset_decimals: 6,
+      amount: '1234567',
+    });
+    expect(deposit.log_index).toBeGreaterThanOrEqual(0);
+    const [event] = await eventsOf(app.dataSource, wallet);
+    expect(event?.data.amount).toBe('1.234567');
+  });
+
+  it('counts confirmations and completes exactly at the required count (3 on devnet)', async () => {
+    const wallet = await watch(randomAddress());
+    const tx = await sendEth(anvil, { to: wallet, valueWei: ETH });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    expect(await statusOf(wallet, tx)).toMatchObject({ confirmations: 1, status: 'pending' });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    expect(await statusOf(wallet, tx)).toMatchObject({ confirmations: 2, status: 'pending' });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    expect(await statusOf(wallet, tx)).toMatchObject({ confirmations: 3, status: 'completed' });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    expect(await statusOf(wallet, tx)).toMatchObject({ confirmations: 3, status: 'completed' });
+
+    const events = await eventsOf(app.dataSource, wallet);
+    expect(events.map((e) => [e.type, e.data.confirmations, e.data.status])).toEqual([
+      ['deposit.detected', 1, 'pending'],
+      ['deposit.confirmation', 2, 'pending'],
+      ['deposit.completed', 3, 'completed'],
+    ]);
+  });
+
+  it('orphans the deposit of a block replaced by a depth-1 reorg, and revives it when re-mined', async () => {
+    const wallet = await watch(randomAddress());
+    const tx = await sendEth(anvil, { to: wallet, valueWei: ETH });
+    const block = await anvil.mine();
+    await synced(app.dataSource, anvil);
+    const raw = await rawTransaction(anvil, tx);
+    const before = await statusOf(wallet, tx);
+
+    await anvil.reorg(1);
+    await waitFor(async () => ((await statusOf(wallet, tx))?.status === 'orphaned' ? true : undefined));
+    await synced(app.dataSource, anvil);
+
+    await sendRaw(anvil, raw);
+    const again = await anvil.mine();
+    await synced(app.dataSource, anvil);
+    const revived = await statusOf(wallet, tx);
+    expect(revived).toMatchObject({ status: 'pending', block_number: again.toString(), confirmations: 1 });
+    expect(again).toBe(block + 1n);
+    expect(revived!.block_hash).not.toBe(before!.block_hash);
+    expect((await eventsOf(app.dataSource, wallet)).map((e) => e.type)).toEqual([
+      'deposit.detected',
+      'deposit.orphaned',
+      'deposit.detected',
+    ]);
+  });
+
+  it('on a depth-3 reorg orphans exactly the deposits of the dropped blocks', async () => {
+    const wallet = await watch(randomAddress());
+    const kept = await sendEth(anvil, { to: wallet, valueWei: 1n });
+    await anvil.mine();
+    const dropped: Hex[] = [];
+    for (let i = 0; i < 3; i++) {
+      // Separate senders: re-sending one of them alone must not wait for another's nonce.
+      dropped.push(await sendEth(anvil, { from: 1 + i, to: wallet, valueWei: 10n + BigInt(i) }));
+      await anvil.mine();
+    }
+    await synced(app.dataSource, anvil);
+    expect((await depositsOf(app.dataSource, wallet)).map((d) => [d.confirmations, d.status])).toEqual([
+      [4, 'completed'],
+      [3, 'completed'],
+      [2, 'pending'],
+      [1, 'pending'],
+    ]);
+    const raw = await rawTransaction(anvil, dropped[1]);
+
+    await anvil.reorg(3);
+    await waitFor(async () => {
+      const rows = await depositsOf(app.dataSource, wallet);
+      return rows.filter((d) => d.status === 'orphaned').length === 3 ? rows : undefined;
+    });
+    await synced(app.dataSource, anvil);
+    expect(await statusOf(wallet, kept)).toMatchObject({ status: 'completed' });
+
+    await sendRaw(anvil, raw);
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    const byTx = new Map((await depositsOf(app.dataSource, wallet)).map((d) => [d.tx_hash, d.status]));
+    expect(byTx).toEqual(
+      new Map([
+        [kept, 'completed'],
+        [dropped[0], 'orphaned'],
+        [dropped[1], 'pending'],
+        [dropped[2], 'orphaned'],
+      ]),
+    );
+  });
+
+  it('orphans an already completed deposit when a reorg deeper than the confirmation count drops it', async () => {
+    const wallet = await watch(randomAddress());
+    const tx = await sendEth(anvil, { to: wallet, valueWei: 5n * ETH });
+    await anvil.mine();
+    await anvil.mine(4);
+    await synced(app.dataSource, anvil);
+    expect(await statusOf(wallet, tx)).toMatchObject({ status: 'completed', confirmations: 5 });
+    const raw = await rawTransaction(anvil, tx);
+
+    await anvil.reorg(6);
+    await waitFor(async () => ((await statusOf(wallet, tx))?.status === 'orphaned' ? true : undefined));
+    await synced(app.dataSource, anvil);
+
+    await sendRaw(anvil, raw);
+    await anvil.mine(3);
+    await synced(app.dataSource, anvil);
+    expect(await statusOf(wallet, tx)).toMatchObject({ status: 'completed', confirmations: 3 });
+    // (How many deposit.confirmation events come between depends on how the heads were batched.)
+    const events = await eventsOf(app.dataSource, wallet);
+    expect(events.filter((e) => e.type !== 'deposit.confirmation').map((e) => e.type)).toEqual([
+      'deposit.detected',
+      'deposit.completed',
+      'deposit.orphaned',
+      'deposit.detected',
+      'deposit.completed',
+    ]);
+  });
+
+  it('backfills the history of a wallet added with a start_block, once', async () => {
+    const address = randomAddress();
+    await anvil.mine();
+    const first = await sendEth(anvil, { to: address, valueWei: 7n });
+    const startBlock = await anvil.mine();
+    await anvil.mine(3);
+    const second = await sendEth(anvil, { to: address, valueWei: 8n });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    expect(await depositsOf(app.dataSource, address)).toEqual([]);
+
+    await watch(address, startBlock);
+    const rows = await waitFor(async () => {
+      const found = await depositsOf(app.dataSource, address);
+      return found.length === 2 ? found : undefined;
+    });
+    expect(rows.map((d) => [d.tx_hash, d.amount])).toEqual([
+      [first, '7'],
+      [second, '8'],
+    ]);
+    // A later deposit is followed live, and the backfill does not run twice.
+    const third = await sendEth(anvil, { to: address, valueWei: 9n });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    expect((await depositsOf(app.dataSource, address)).map((d) => d.tx_hash)).toEqual([first, second, third]);
+    const detected = (await eventsOf(app.dataSource, address)).filter((e) => e.type === 'deposit.detected');
+    expect(detected).toHaveLength(3);
+  });
+});

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { type DataSource, DataSource as DataSourceToken } from 'typeorm';
+
+import { configureHttpApp } from '../../src/app.setup.js';
+import { AuthModule } from '../../src/auth/auth.module.js';
+import { loadConfig } from '../../src/config/config.js';
+import { ConfigModule } from '../../src/config/config.module.js';
+import { DatabaseModule } from '../../src/database/database.module.js';
+import { EventsModule } from '../../src/events/events.module.js';
+import { MonitorModule } from '../../src/monitor/monitor.module.js';
+import { UsersModule } from '../../src/users/users.module.js';
+import { WalletsModule } from '../../src/wallets/wallets.module.js';
+
+import type { Hex } from '../../src/common/evm.js';
+import type { Anvil } from '../helpers/anvil.js';
+import { TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/database.js';
+import { waitFor } from '../helpers/process.js';
+
+export const randomAddress = (): Hex => `0x${randomBytes(20).toString('hex')}`;
+
+export interface DepositView {
+  tx_hash: string;
+  log_index: number;
+  block_number: string;
+  block_hash: string;
+  status: string;
+  confirmations: number;
+  amount: string;
+  asset_type: string;
+  asset_symbol: string;
+  asset_decimals: number;
+}
+
+export async function depositsOf(db: DataSource, address: string): Promise<DepositView[]> {
+  return db.query(
+    `SELECT tx_hash, log_index, block_number::text AS block_number, block_hash, status, confirmations,
+            amount::text AS amount, asset_type, asset_symbol, asset_decimals
+       FROM deposits WHERE wallet_address = $1 ORDER BY block_number, log_index, tx_hash`,
+    [address.toLowerCase()],
+  );
+}
+
+export async function eventsOf(
+  db: DataSource,
+  address: string,
+): Promise<
+  { type: string; data: { tx_hash: string; status: string; confirmations: number; amount: string } }[]
+> {
+  const rows: { type: string; payload: never }[] = await db.query(
+    `SELECT type, payload FROM event_log WHERE room = $1 ORDER BY id`,
+    [address.toLowerCase()],
+  );
+  return rows.map((r) => ({ type: r.type, data: r.payload }));
+}
+
+export async function cursorOf(
+  db: DataSource,
+  network = 'devnet',
+): Promise<{ number: bigint; hash: string } | undefined> {
+  const [row] = await db.query<{ block_number: string; block_hash: string }[]>(
+    `SELECT c.block_number::text AS block_number, c.block_hash FROM chain_cursors c
+       JOIN blockchain_networks n ON n.id = c.network_id WHERE n.key = $1`,
+    [network],
+  );
+  return row ? { number: BigInt(row.block_number), hash: row.block_hash } : undefined;
+}
+
+/** Waits until the follower's cursor is the node's head (same hash). */
+export async function synced(db: DataSource, anvil: Anvil, timeoutMs = 20_000): Promise<bigint> {
+  return waitFor(
+    async () => {
+      const head = await anvil.rpc<{ number: Hex; hash: Hex }>('eth_getBlockByNumber', ['latest', false]);
+      const cursor = await cursorOf(db);
+      return cursor?.hash === head.hash ? cursor.number : undefined;
+    },
+    timeoutMs,
+    'the follower to reach the head',
+  );
+}
+
+/** A raw signed transaction, to mine it again after a reorg dropped it. */
+export const rawTransaction = (anvil: Anvil, hash: Hex): Promise<Hex> =>
+  anvil.rpc<Hex>('eth_getRawTransactionByHash', [hash]);
+
+export const sendRaw = (anvil: Anvil, raw: Hex): Promise<Hex> =>
+  anvil.rpc<Hex>('eth_sendRawTransaction', [raw]);
+
+/**
+ * The application as `startTestApp` builds it for APP_ROLE=all, minus the realtime gateway (not
+ * under test here): config, database, events, accounts/wallets REST, and the monitor.
+ */
+export async function startMonitorApp(env: Record<string, string>): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    APP_ROLE: 'all',
+    JWT_SECRET: TEST_JWT_SECRET,
+    DATABASE_URL: db.url,
+    ALERTS_ENABLED: 'false',
+    DEVNET_ENABLED: 'false',
+    ...env,
+  });
+  @Module({
+    imports: [
+      ConfigModule.forRoot(config),
+      DatabaseModule.forRoot({ url: db.url, poolSize: config.database.poolSize }),
+      EventsModule,
+      AuthModule,
+      UsersModule,
+      WalletsModule,
+      MonitorModule,
+    ],
+  })
+  class MonitorTestModule {}
+  const app = configureHttpApp(
+    await NestFactory.create<NestExpressApplication>(MonitorTestModule, {
+      bodyParser: false,
+      logger: ['error', 'warn'],
+    }),
+    config,
+  ) as NestExpressApplication;
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    config,
+    database: db,
+    dataSource: app.get(DataSourceToken),
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    http: () => request(app.getHttpServer()),
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
