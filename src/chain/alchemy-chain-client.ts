@@ -43,6 +43,8 @@ interface BlockEmitter {
   on(event: 'block', listener: (blockNumber: number) => void): unknown;
   send(method: string, params: unknown[]): Promise<unknown>;
   destroy(): Promise<void>;
+  /** ethers' live subscriptions by id (internal; read only, to know when `block` is routed). */
+  _subs?: Record<string, { tag: string }>;
   _websocket: {
     addEventListener(event: 'down', listener: () => void): void;
     removeEventListener(event: 'down', listener: () => void): void;
@@ -153,6 +155,18 @@ export class AlchemyChainClient extends RpcChainClient {
         }
       });
     });
+    // Live only once the node has accepted eth_subscribe and the SDK routes its notifications
+    // (it first reads the block number, then subscribes, then maps the id): a head mined in between
+    // would be missed with nobody told to backfill — onReconnect fires when this resolves.
+    const deadline = Date.now() + (this.settings.connectTimeoutMs ?? 10_000);
+    while (!Object.values(provider._subs ?? {}).some((sub) => sub.tag === 'block')) {
+      if (!open) throw new Error('closed while subscribing');
+      if (Date.now() > deadline) {
+        close();
+        throw new Error('the SDK did not confirm the newHeads subscription in time');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     return { close };
   }
 
