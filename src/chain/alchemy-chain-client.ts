@@ -2,7 +2,12 @@ import { Alchemy, type AlchemySettings, Network } from 'alchemy-sdk';
 
 import type { HeadPush, HeadPushHandlers, HeadSource } from './head-stream.js';
 import { RpcResponseError, RpcTransportError } from './json-rpc-transport.js';
-import { type ChainClientOptions, parseHead, RpcChainClient } from './rpc-chain-client.js';
+import {
+  type ChainClientOptions,
+  ChainIdMismatchError,
+  parseHead,
+  RpcChainClient,
+} from './rpc-chain-client.js';
 
 /** Chains Alchemy serves, by chain id (the key of a network row may be anything). */
 export const ALCHEMY_NETWORKS: ReadonlyMap<bigint, Network> = new Map([
@@ -128,7 +133,7 @@ export class AlchemyChainClient extends RpcChainClient {
       // The SDK connects lazily and retries forever; an answer within the deadline means we are on.
       const timeoutMs = this.settings.connectTimeoutMs ?? 10_000;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
+      const chainId = await Promise.race([
         provider.send('eth_chainId', []),
         new Promise((_, reject) => {
           timer = setTimeout(
@@ -137,9 +142,12 @@ export class AlchemyChainClient extends RpcChainClient {
           );
         }),
       ]).finally(() => clearTimeout(timer));
+      if (BigInt(chainId as string) !== this.chainId) {
+        throw new ChainIdMismatchError(this.settings.name, BigInt(chainId as string), this.chainId);
+      }
     } catch (error) {
       close();
-      throw rpcErrorOf('connect', error);
+      throw error instanceof ChainIdMismatchError ? error : rpcErrorOf('connect', error);
     }
     provider._websocket.addEventListener('down', onDown);
     // The SDK announces numbers only: fetch each head, in announcement order (one chain of reads).

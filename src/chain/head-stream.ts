@@ -150,13 +150,18 @@ export class HeadStream {
     clearTimeout(this.watchdogTimer);
     this.watchdogTimer = undefined;
     this.state = 'down';
-    const message = `head subscription down (${reason.message}); polling every ${this.options.pollIntervalMs} ms`;
-    if (wasLive) this.options.logger.warn(message);
     this.startPolling();
-    this.scheduleReconnect();
+    const delay = this.scheduleReconnect();
+    // Backoff caps the rate of these lines (at most one per maxBackoffMs while a node is away).
+    this.options.logger.warn(
+      wasLive
+        ? `head subscription down (${reason.message}); polling every ${this.options.pollIntervalMs} ms, reconnecting in ${delay} ms`
+        : `head subscription failed (${reason.message}); retrying in ${delay} ms`,
+    );
   }
 
-  private scheduleReconnect(): void {
+  /** Returns the chosen delay. */
+  private scheduleReconnect(): number {
     const initial = this.options.initialBackoffMs ?? 500;
     const max = this.options.maxBackoffMs ?? 30_000;
     const base = Math.min(max, initial * 2 ** Math.min(this.attempt, 30));
@@ -170,6 +175,7 @@ export class HeadStream {
       this.state = 'connecting';
       this.track(this.connect());
     }, delay);
+    return delay;
   }
 
   private armWatchdog(): void {

@@ -6,7 +6,12 @@ import {
   RpcTransportError,
   WsRpcConnection,
 } from './json-rpc-transport.js';
-import { type ChainClientOptions, parseHead, RpcChainClient } from './rpc-chain-client.js';
+import {
+  type ChainClientOptions,
+  ChainIdMismatchError,
+  parseHead,
+  RpcChainClient,
+} from './rpc-chain-client.js';
 
 export interface JsonRpcChainClientOptions extends ChainClientOptions {
   /** ws(s):// (heads pushed over `eth_subscribe`) or http(s):// (heads polled). */
@@ -65,6 +70,14 @@ export class JsonRpcChainClient extends RpcChainClient {
       timeoutMs: this.settings.requestTimeoutMs ?? 15_000,
       requestTimeoutMs: this.settings.requestTimeoutMs,
     });
+    try {
+      // Following the wrong chain would record fake deposits: refuse the node instead.
+      const chainId = BigInt(await socket.request<Hex>('eth_chainId', []));
+      if (chainId !== this.chainId) throw new ChainIdMismatchError(this.options.name, chainId, this.chainId);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
     this.socket = socket;
     socket.onClose((reason) => handlers.onDown(reason));
     try {

@@ -35,6 +35,13 @@ export class BlockMismatchError extends Error {
   }
 }
 
+export class ChainIdMismatchError extends Error {
+  constructor(name: string, actual: bigint, expected: bigint) {
+    super(`${name}: the node serves chain id ${actual}, expected ${expected}`);
+    this.name = 'ChainIdMismatchError';
+  }
+}
+
 interface RawHead {
   number: Hex;
   hash: Hex;
@@ -120,9 +127,7 @@ export abstract class RpcChainClient extends ChainClient {
   /** Throws when the node serves another chain than the network it was configured for. */
   async assertChainId(): Promise<void> {
     const actual = BigInt(await this.request<Hex>('eth_chainId', []));
-    if (actual !== this.chainId) {
-      throw new Error(`${this.options.name}: the node serves chain id ${actual}, expected ${this.chainId}`);
-    }
+    if (actual !== this.chainId) throw new ChainIdMismatchError(this.options.name, actual, this.chainId);
   }
 
   async latestHead(): Promise<BlockHead> {
@@ -166,6 +171,7 @@ export abstract class RpcChainClient extends ChainClient {
       try {
         receipts = await this.request<RawReceipt[] | null>('eth_getBlockReceipts', [hash]);
         this.blockReceiptsSupported = true;
+        if (receipts === null) throw new BlockMismatchError(`the node does not know block ${hash}`);
       } catch (error) {
         if (!(error instanceof RpcResponseError) || this.blockReceiptsSupported === true) throw error;
         this.blockReceiptsSupported = false;

@@ -1,6 +1,7 @@
 import type { Hex } from '../../src/common/evm.js';
 import type { BlockHead } from '../../src/chain/chain-client.js';
 import { JsonRpcChainClient } from '../../src/chain/json-rpc-chain-client.js';
+import { BlockMismatchError, ChainIdMismatchError } from '../../src/chain/rpc-chain-client.js';
 import {
   ANVIL_ACCOUNTS,
   type Anvil,
@@ -143,6 +144,24 @@ describe(JsonRpcChainClient.name, () => {
     ]);
     expect(logs.every((l) => l.blockHash === head!.hash && l.blockNumber === head!.number)).toBe(true);
     expect(await chain.transferLogs(head!.hash, [])).toEqual([]);
+  });
+
+  it('refuses a node that serves another chain', async () => {
+    const chain = client(anvil.wsUrl, { chainId: 1n });
+    await expect(chain.assertChainId()).rejects.toThrow(ChainIdMismatchError);
+    let reconnects = 0;
+    const heads: BlockHead[] = [];
+    chain.subscribeHeads({ onHead: (h) => heads.push(h), onReconnect: () => (reconnects += 1) });
+    await new Promise((resolve) => setTimeout(resolve, 400)); // several refused connects
+    expect(reconnects).toBe(0);
+  });
+
+  it('never reports receipts of a block that was replaced', async () => {
+    const chain = client(anvil.wsUrl);
+    const hash = await sendEth(anvil, { to: fresh(), valueWei: 1n });
+    const block = await chain.blockWithTransactions(await anvil.mine());
+    await anvil.reorg(1, [{ from: ANVIL_ACCOUNTS[5].address, to: fresh(), value: 1n, blockOffset: 0 }]);
+    await expect(chain.receiptStatuses(block!.hash, [hash])).rejects.toThrow(BlockMismatchError);
   });
 
   it('reports the finalized block of a node that has one', async () => {
