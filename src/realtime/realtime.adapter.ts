@@ -311,7 +311,13 @@ export function createRealtimeAdapter(
     pool,
     options,
     (msg) => namespaces.get(msg.nsp)?.['uid'] === msg.uid,
-    (msg) => namespaces.get(msg.nsp)?.onMessage(msg),
+    (msg) => {
+      // @socket.io/postgres-emitter 0.1 predates the adapter's ClusterAdapter rewrite and sends no
+      // `nsp`; the official factory then drops every emitter message. The packet names its namespace.
+      const message = msg as ClusterMessage & { data?: { packet?: { nsp?: string } } };
+      if (message.nsp === undefined) message.nsp = message.data?.packet?.nsp ?? '/';
+      namespaces.get(message.nsp)?.onMessage(message);
+    },
   );
   // A `function`, not an arrow: Socket.IO calls it with `new`.
   return function realtimeAdapter(nsp: Namespace): RealtimeAdapter {

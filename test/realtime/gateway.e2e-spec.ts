@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { getAddress } from 'viem';
 
 import { userRoom } from '../../src/events/domain-events.js';
+import { EventBus } from '../../src/events/event-bus.js';
+import { EventLogRepository } from '../../src/events/event-log.repository.js';
+import { EmitterRelay } from '../../src/realtime/emitter-relay.js';
 import { RealtimeGateway } from '../../src/realtime/realtime.gateway.js';
 import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/process.js';
@@ -191,6 +194,43 @@ describe(RealtimeGateway.name, () => {
       ]);
       await waitFor(() => (client.received.length > 0 ? true : undefined), 5_000, 'the witness event');
       expect(client.ids()).toEqual([last.id]);
+    });
+  });
+
+  describe('role monitor', () => {
+    it('delivers events relayed through the Postgres emitter, in order, once each', async () => {
+      // What a monitor-only process runs: its own EventBus, relayed by NOTIFY to this API process.
+      const bus = new EventBus();
+      const relay = new EmitterRelay(bus, app.dataSource);
+      relay.onModuleInit();
+      try {
+        const wallet = await addWallet(alice);
+        const client = await connect(app.baseUrl, { token: alice.token });
+        await client.request('subscribe', { wallet_address: wallet });
+        const data = depositData(wallet);
+        const log = app.app.get(EventLogRepository);
+        const logged = await app.dataSource.transaction((manager) =>
+          log.append(manager, [
+            depositEvent('deposit.detected', data),
+            depositEvent('deposit.confirmation', { ...data, confirmations: 2 }),
+            depositEvent('deposit.completed', { ...data, confirmations: 3, status: 'completed' }),
+          ]),
+        );
+        bus.publish(logged);
+        await waitFor(() => (client.received.length >= 3 ? true : undefined), 5_000, 'the relayed events');
+        expect(client.received).toEqual(
+          logged.map((e, i) => ({
+            name: ['deposit_detected', 'confirmation_update', 'deposit_completed'][i],
+            payload: {
+              event_id: e.id,
+              type: ['deposit_detected', 'confirmation_update', 'deposit_completed'][i],
+              data: e.data,
+            },
+          })),
+        );
+      } finally {
+        await relay.onApplicationShutdown();
+      }
     });
   });
 
