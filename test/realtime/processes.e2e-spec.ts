@@ -142,7 +142,7 @@ describe('Realtime across processes', () => {
     await sendEth(anvil, { to: wallet, valueWei: 1_500_000_000_000_000_000n });
     await anvil.mine(1);
     await waitFor(async () => ((await logged(wallet)).length > 0 ? true : undefined), 30_000, 'detection');
-    await anvil.mine(3);
+    await anvil.mine(2); // head = inclusion + 2: confirmations 3 = required
     const events = await expectDelivered(wallet, (types) => types.includes('deposit_completed'));
     const names = clients[0].received
       .filter((r) => events.some((e) => e.event_id === r.payload.event_id))
@@ -183,7 +183,7 @@ describe('Realtime across processes', () => {
     await sendEth(anvil, { to: wallet, valueWei: 3n * 10n ** 18n });
     await anvil.mine(1);
     await waitFor(async () => ((await logged(wallet)).length > 0 ? true : undefined), 30_000, 'detection');
-    await anvil.mine(3);
+    await anvil.mine(2); // head = inclusion + 2: confirmations 3 = required
     await expectDelivered(wallet, (types) => types.includes('deposit_completed'));
   });
 });
