@@ -78,7 +78,7 @@ export class MonitorRepository {
       finality_rule: MonitoredNetwork['finalityRule'];
     }[] = await this.dataSource.query(
       `SELECT id, key, chain_id::text AS chain_id, native_symbol, native_decimals, required_confirmations, finality_rule
-         FROM blockchain_networks WHERE enabled ORDER BY chain_id`,
+         FROM blockchain_networks WHERE enabled ORDER BY blockchain_networks.chain_id`,
     );
     return rows.map((r) => ({
       id: r.id,
@@ -107,7 +107,7 @@ export class MonitorRepository {
     if (!cursor) return { window: [], walletSeq: 0n };
     const rows: { number: string; hash: Hex; parent_hash: Hex }[] = await this.dataSource.query(
       `SELECT number::text AS number, hash, parent_hash FROM chain_blocks
-        WHERE network_id = $1 AND number <= $2 ORDER BY number`,
+        WHERE network_id = $1 AND number <= $2 ORDER BY chain_blocks.number`,
       [networkId, cursor.block_number],
     );
     return {
@@ -337,7 +337,17 @@ export class MonitorRepository {
         walletSeq?.toString() ?? null,
       ],
     );
-    if (moved.length === 0) throw new CursorMovedError(network.key);
+    if (moved.length === 0) {
+      const [stored] = await sql<{ block_number: string; block_hash: string }>(
+        m,
+        `SELECT block_number::text AS block_number, block_hash FROM chain_cursors WHERE network_id = $1`,
+        [network.id],
+      );
+      throw new CursorMovedError(
+        network.key,
+        `expected ${expected.number} ${expected.hash}, found ${stored ? `${stored.block_number} ${stored.block_hash}` : 'none'}`,
+      );
+    }
   }
 
   private async scheduleBackfills(

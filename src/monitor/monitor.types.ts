@@ -61,8 +61,8 @@ export interface PendingBackfill {
 
 /** Another writer moved the cursor (a second leader, or a lost lock): the follower must stop. */
 export class CursorMovedError extends Error {
-  constructor(network: string) {
-    super(`the cursor of ${network} was moved by another writer`);
+  constructor(network: string, detail?: string) {
+    super(`the cursor of ${network} was moved by another writer${detail ? ` (${detail})` : ''}`);
     this.name = 'CursorMovedError';
   }
 }

@@ -33,6 +33,7 @@ export class NetworkLeadership {
   private follower: ChainFollower | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private reportedStandby = false;
   /** Transitions run one at a time. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -92,6 +93,10 @@ export class NetworkLeadership {
           )
         ).rows;
         if (row?.locked) await this.lead();
+        else if (!this.reportedStandby) {
+          this.reportedStandby = true;
+          this.logger.log(`standby for ${this.network.key}: another process leads it`);
+        }
       }
     } catch (error) {
       this.logger.warn(

@@ -56,12 +56,13 @@ export class WatchSet {
   refresh(): Promise<void> {
     return this.enqueue(async () => {
       const rows: { address: string; watch_seq: string }[] = await this.dataSource.query(
-        `SELECT address, watch_seq::text AS watch_seq FROM wallets WHERE watch_seq > $1 ORDER BY watch_seq`,
+        `SELECT address, watch_seq::text AS watch_seq FROM wallets WHERE watch_seq > $1 ORDER BY wallets.watch_seq`,
         [this.seq.toString()],
       );
       for (const row of rows) {
         this.set.add(row.address);
-        this.seq = BigInt(row.watch_seq);
+        const rowSeq = BigInt(row.watch_seq);
+        if (rowSeq > this.seq) this.seq = rowSeq;
       }
     });
   }
