@@ -49,7 +49,7 @@ describe('monitor processes', () => {
   const burst = async (): Promise<void> => {
     const count = 1 + Math.floor(Math.random() * 4);
     for (let i = 0; i < count; i++) {
-      const to = wallets[Math.floor(Math.random() * wallets.length)]!;
+      const to = wallets[Math.floor(Math.random() * wallets.length)];
       const valueWei = 1n + BigInt(Math.floor(Math.random() * 1e9));
       sent.set(await sendEth(anvil, { from: i % 10, to, valueWei }), valueWei);
     }
