@@ -41,7 +41,7 @@ export async function depositsOf(db: DataSource, address: string): Promise<Depos
   return db.query(
     `SELECT tx_hash, log_index, block_number::text AS block_number, block_hash, status, confirmations,
             amount::text AS amount, asset_type, asset_symbol, asset_decimals
-       FROM deposits WHERE wallet_address = $1 ORDER BY block_number, log_index, tx_hash`,
+       FROM deposits WHERE wallet_address = $1 ORDER BY deposits.block_number, log_index, tx_hash`,
     [address.toLowerCase()],
   );
 }
