@@ -25,7 +25,16 @@ export interface ChainClientOptions {
   stallTimeoutMs: number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Read a block's transactions from `trace_block` when the node has it (default true). On anvil
+   * a 200-transaction block costs ~2 ms this way against ~40 ms for `eth_getBlockByNumber(n,
+   * true)` (which recovers every sender), and the traces carry each transaction's success too.
+   */
+  useTraces?: boolean;
 }
+
+/** How many blocks' trace-derived statuses are kept for receiptStatuses (a follower asks right after). */
+const STATUS_CACHE_BLOCKS = 256;
 
 /** A chain read returned something that does not belong to the block asked for (it was replaced). */
 export class BlockMismatchError extends Error {
@@ -57,6 +66,19 @@ interface RawTransaction {
 }
 interface RawBlock extends RawHead {
   transactions: RawTransaction[];
+}
+interface RawHeaderWithHashes extends RawHead {
+  transactions: Hex[];
+}
+/** A Parity-style trace (`trace_block`); only top-level ones (empty traceAddress) are used. */
+interface RawTrace {
+  type: string;
+  action: { from: Hex; to?: Hex; value?: Hex };
+  error?: string;
+  blockHash: Hex;
+  transactionHash: Hex;
+  transactionPosition: number;
+  traceAddress: number[];
 }
 interface RawReceipt {
   transactionHash: Hex;
@@ -109,6 +131,10 @@ export abstract class RpcChainClient extends ChainClient {
   protected readonly logger: Logger;
   /** Made on first subscribe: the adapter's fields are not set yet while this constructor runs. */
   private heads: HeadStream | null = null;
+  /** Unknown until tried; false after the node said it has no trace_block. */
+  private tracesSupported: boolean | undefined;
+  /** Receipt statuses learnt from traces, by block hash; insertion-ordered, bounded. */
+  private readonly traceStatuses = new Map<Hex, Map<Hex, boolean>>();
   /** Unknown until tried; false after the node said it has no eth_getBlockReceipts. */
   private blockReceiptsSupported: boolean | undefined;
   private closed = false;
@@ -148,6 +174,10 @@ export abstract class RpcChainClient extends ChainClient {
   }
 
   async blockWithTransactions(ref: bigint | Hex): Promise<ChainBlock | null> {
+    if (this.options.useTraces !== false && this.tracesSupported !== false) {
+      const block = await this.blockFromTraces(ref);
+      if (block !== undefined) return block;
+    }
     const raw =
       typeof ref === 'bigint'
         ? await this.request<RawBlock | null>('eth_getBlockByNumber', [toHex(ref), true])
@@ -157,8 +187,71 @@ export abstract class RpcChainClient extends ChainClient {
   }
 
   /**
-   * One `eth_getBlockReceipts` for the block (by hash), or per-transaction receipts sent as one
-   * batch when the node lacks it. A receipt from another block means the block was replaced
+   * The block from its header (hashes only) and `trace_block`. Undefined when that path does not
+   * apply: the node has no traces, or the traces are not exactly the header's transactions in
+   * order (the block was replaced between the two reads) — the caller then reads the full block.
+   */
+  private async blockFromTraces(ref: bigint | Hex): Promise<ChainBlock | null | undefined> {
+    let header: RawHeaderWithHashes | null;
+    let traced: PromiseSettledResult<RawTrace[]>;
+    if (typeof ref === 'bigint') {
+      const [headerRead, traceRead] = await Promise.allSettled([
+        this.request<RawHeaderWithHashes | null>('eth_getBlockByNumber', [toHex(ref), false]),
+        this.request<RawTrace[]>('trace_block', [toHex(ref)]),
+      ]);
+      if (headerRead.status === 'rejected') throw headerRead.reason;
+      header = headerRead.value;
+      traced = traceRead;
+    } else {
+      header = await this.request<RawHeaderWithHashes | null>('eth_getBlockByHash', [lower(ref), false]);
+      if (header === null) return null;
+      [traced] = await Promise.allSettled([this.request<RawTrace[]>('trace_block', [header.number])]);
+    }
+    if (header === null) return null;
+    if (traced.status === 'rejected') {
+      const error: unknown = traced.reason;
+      if (!(error instanceof RpcResponseError)) throw error;
+      // Never had traces: stop asking. Had them: this block's are missing (pruned?); read it whole.
+      if (this.tracesSupported !== true) {
+        this.tracesSupported = false;
+        this.logger.log(`node has no usable trace_block (${error.message}); reading full blocks`);
+      }
+      return undefined;
+    }
+    this.tracesSupported = true;
+    const traces = traced.value;
+    const hash = lower(header.hash);
+    const top = (traces ?? []).filter((t) => t.traceAddress.length === 0);
+    const consistent =
+      top.length === header.transactions.length &&
+      top.every(
+        (t, i) => lower(t.blockHash) === hash && lower(t.transactionHash) === lower(header.transactions[i]),
+      );
+    if (!consistent) return undefined;
+    const statuses = new Map<Hex, boolean>();
+    const transactions = top.map((t): ChainTransaction => {
+      const txHash = lower(t.transactionHash);
+      // A failed top-level call is exactly a receipt with status 0 (revert, out of gas, ...).
+      statuses.set(txHash, t.error === undefined);
+      return {
+        hash: txHash,
+        from: lower(t.action.from),
+        to: t.type === 'create' || t.action.to === undefined ? null : lower(t.action.to),
+        value: BigInt(t.action.value ?? '0x0'),
+        transactionIndex: t.transactionPosition,
+      };
+    });
+    this.traceStatuses.set(hash, statuses);
+    if (this.traceStatuses.size > STATUS_CACHE_BLOCKS) {
+      this.traceStatuses.delete(this.traceStatuses.keys().next().value as Hex);
+    }
+    return { ...parseHead(header), transactions };
+  }
+
+  /**
+   * From the block's traces when blockWithTransactions read them (a block hash names one exact
+   * block, so they cannot be stale); else one `eth_getBlockReceipts` for the block (by hash), or
+   * per-transaction receipts sent as one batch when the node lacks it. A receipt from another block means the block was replaced
    * meanwhile: that is a BlockMismatchError, never a silently wrong status.
    */
   async receiptStatuses(blockHash: Hex, txHashes: readonly Hex[]): Promise<Map<Hex, boolean>> {
@@ -166,6 +259,11 @@ export abstract class RpcChainClient extends ChainClient {
     if (txHashes.length === 0) return statuses;
     const hash = lower(blockHash);
     const wanted = new Set(txHashes.map(lower));
+    const traced = this.traceStatuses.get(hash);
+    if (traced !== undefined && [...wanted].every((tx) => traced.has(tx))) {
+      for (const tx of wanted) statuses.set(tx, traced.get(tx)!);
+      return statuses;
+    }
     let receipts: (RawReceipt | null)[] | null = null;
     if (this.blockReceiptsSupported !== false) {
       try {

@@ -146,6 +146,38 @@ describe(JsonRpcChainClient.name, () => {
     expect(await chain.transferLogs(head!.hash, [])).toEqual([]);
   });
 
+  it('reads the same transactions and statuses from traces as from full blocks and receipts', async () => {
+    const traced = client(anvil.wsUrl);
+    const plain = client(anvil.wsUrl, { useTraces: false });
+    const first = (await anvil.blockNumber()) + 1n;
+    const token = await deployTestToken(anvil, { symbol: 'EQ', decimals: 6 }); // a creation
+    for (let i = 0; i < 20; i += 1)
+      await sendEth(anvil, { from: i % 10, to: fresh(), valueWei: BigInt(i + 1) });
+    await sendToken(anvil, { token, to: fresh(), amount: 9n });
+    await revertedTransfer(anvil, { from: 4, to: fresh(), valueWei: 3n }); // mines the batch above
+    await anvil.mine(); // an empty block
+    const last = await anvil.blockNumber();
+    for (let n = first; n <= last; n += 1n) {
+      const viaTraces = await traced.blockWithTransactions(n);
+      const full = await plain.blockWithTransactions(n);
+      expect(viaTraces).toEqual(full);
+      const hashes = full!.transactions.map((t) => t.hash);
+      expect(await traced.receiptStatuses(full!.hash, hashes)).toEqual(
+        await plain.receiptStatuses(full!.hash, hashes),
+      );
+      expect(await traced.blockWithTransactions(full!.hash)).toEqual(full);
+    }
+    const statuses = [
+      ...(
+        await plain.receiptStatuses(
+          (await plain.blockWithTransactions(last - 1n))!.hash,
+          (await plain.blockWithTransactions(last - 1n))!.transactions.map((t) => t.hash),
+        )
+      ).values(),
+    ];
+    expect(statuses.filter((ok) => !ok)).toHaveLength(1); // the reverted one is seen as failed both ways
+  });
+
   it('refuses a node that serves another chain', async () => {
     const chain = client(anvil.wsUrl, { chainId: 1n });
     await expect(chain.assertChainId()).rejects.toThrow(ChainIdMismatchError);
@@ -156,8 +188,9 @@ describe(JsonRpcChainClient.name, () => {
     expect(reconnects).toBe(0);
   });
 
-  it('never reports receipts of a block that was replaced', async () => {
-    const chain = client(anvil.wsUrl);
+  it('never reports receipts of another block than the one asked for', async () => {
+    // Without traces, statuses come from the node, which now has the tx in no block or another.
+    const chain = client(anvil.wsUrl, { useTraces: false });
     const hash = await sendEth(anvil, { to: fresh(), valueWei: 1n });
     const block = await chain.blockWithTransactions(await anvil.mine());
     await anvil.reorg(1, [{ from: ANVIL_ACCOUNTS[5].address, to: fresh(), value: 1n, blockOffset: 0 }]);
