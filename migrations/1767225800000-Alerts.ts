@@ -36,6 +36,8 @@ export class Alerts1767225800000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE alert_firings (
         id uuid PRIMARY KEY,
+        -- History order: firings of one tick share a millisecond, so order (and page) by this.
+        seq bigserial NOT NULL UNIQUE,
         alert_id uuid REFERENCES price_alerts(id) ON DELETE SET NULL,
         user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
         symbol text NOT NULL,

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 
+import { AlertsModule } from './alerts/alerts.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
@@ -35,6 +36,8 @@ export class AppModule {
       DepositsModule,
       NetworksModule,
       HealthModule,
+      // Price alerts (feed, evaluator, delivery) live with the API, when ALERTS_ENABLED.
+      ...(config.alerts.enabled ? [AlertsModule] : []),
     ];
     const imports = [
       ...(config.role === 'monitor' ? core : [...core, ...api]),

@@ -39,8 +39,8 @@ export interface DepositEventData {
  */
 export interface PriceAlertEventData {
   user_id: string;
-  /** The socket delivery this message is (alert history shows it per firing). */
-  delivery_id: string;
+  /** The socket delivery this message is (alert history shows it per firing); always set by the dispatcher. */
+  delivery_id?: string;
   alerts: Array<{
     firing_id: string;
     alert_id: string;
