@@ -6,6 +6,7 @@ import { TEST_TOKEN_ABI, TEST_TOKEN_BYTECODE } from '../../src/devnet/contracts/
 import {
   ANVIL_ACCOUNTS,
   ANVIL_MNEMONIC,
+  DEVNET_TOKEN,
   type Anvil,
   deployTestToken,
   receiptOf,
@@ -34,6 +35,11 @@ describe('anvil test helpers', () => {
       const derived = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index });
       expect(derived.address.toLowerCase()).toBe(ANVIL_ACCOUNTS[index].address);
     }
+  });
+
+  it('puts the devnet token at the address the docs give', () => {
+    expect(DEVNET_TOKEN.address).toBe('0x700b6a60ce7eaaea56f065753d8dcb9653dbad35');
+    expect(DEVNET_TOKEN.deployer).toBe(ANVIL_ACCOUNTS[9].address);
   });
 
   it('stores the bytecode that TestToken.sol compiles to', () => {

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
@@ -108,6 +110,34 @@ describe(DevnetService.name, () => {
     } finally {
       await node.stop();
     }
+  });
+
+  it('leaves no anvil behind when its parent is killed with SIGKILL', async () => {
+    // A separate Node process (the built module, as `npm start` runs it) spawns anvil, then dies hard.
+    const parent = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { spawnAnvil } = await import(${JSON.stringify(resolve('dist/src/devnet/anvil-process.js'))});
+         const node = await spawnAnvil({ blockTime: 1 });
+         console.log(JSON.stringify({ port: node.port, pid: node.pid }));
+         setInterval(() => undefined, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const started = await new Promise<{ port: number; pid: number }>((resolvePort, reject) => {
+      parent.stdout.once('data', (chunk: Buffer) =>
+        resolvePort(JSON.parse(chunk.toString()) as { port: number; pid: number }),
+      );
+      parent.once('exit', (code) => reject(new Error(`parent exited early (${code})`)));
+    });
+    expect(BigInt(await jsonRpc<string>(`http://127.0.0.1:${started.port}`, 'eth_chainId'))).toBe(31337n);
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (groupAlive(started.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(groupAlive(started.pid)).toBe(false);
+    await expect(jsonRpc(`http://127.0.0.1:${started.port}`, 'eth_chainId')).rejects.toThrow();
   });
 
   it('explains a taken port', async () => {
