@@ -12,13 +12,33 @@ import { toSocketEvent } from './socket-event.js';
 const SHARDS = 4;
 const RETRIES = 5;
 
+const NOTIFY = 'SELECT pg_notify($1, $2)';
+/** Upper bound on NOTIFYs sent in one statement (one round trip, one transaction). */
+const NOTIFY_BATCH = 1000;
+const EMPTY_RESULT: pg.QueryResult = { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
+
+interface Pending {
+  text: string;
+  values: unknown[] | undefined;
+  resolve: (result: pg.QueryResult) => void;
+}
+
 /**
- * One ordered stream of queries on one connection, shaped like the `pg.Pool` the emitter expects.
- * A failed query is retried (the database restarting) and then given up with a log line: it never
- * rejects, because the emitter reports a rejection by emitting an "error" event to every client.
+ * One ordered stream of queries, shaped like the `pg.Pool` the emitter expects.
+ *
+ * - Order: a query starts when the previous one has finished, so NOTIFYs commit — and reach the
+ *   API processes — in the order the emitter issued them.
+ * - Throughput: the emitter sends one `SELECT pg_notify($1, $2)` per packet; the ones queued
+ *   behind a running query go together as one statement over `unnest … WITH ORDINALITY`, which
+ *   notifies in array order within one transaction (each payload is distinct — it carries its
+ *   event_id — so Postgres's same-transaction deduplication never applies).
+ * - Failures: retried (the database restarting), then given up with a log line. It never
+ *   rejects, because the emitter reports a rejection by emitting an "error" event to every client.
  */
 class OrderedConnection {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue: Pending[] = [];
+  private running = false;
+  private drainWaiters: (() => void)[] = [];
 
   constructor(
     private readonly pool: pg.Pool,
@@ -26,13 +46,37 @@ class OrderedConnection {
   ) {}
 
   query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    const run = this.tail.then(() => this.attempt(text, values));
-    this.tail = run;
-    return run;
+    return new Promise((resolve) => {
+      this.queue.push({ text, values, resolve });
+      if (!this.running) void this.pump();
+    });
   }
 
-  drained(): Promise<unknown> {
-    return this.tail;
+  drained(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private async pump(): Promise<void> {
+    this.running = true;
+    while (this.queue.length > 0) {
+      let count = 1;
+      if (this.queue[0].text === NOTIFY) {
+        while (count < this.queue.length && count < NOTIFY_BATCH && this.queue[count].text === NOTIFY)
+          count++;
+      }
+      const batch = this.queue.splice(0, count);
+      const result =
+        batch.length === 1
+          ? await this.attempt(batch[0].text, batch[0].values)
+          : await this.attempt(
+              `SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(c, p, i) ORDER BY i`,
+              [batch.map((q) => q.values?.[0]), batch.map((q) => q.values?.[1])],
+            );
+      for (const pending of batch) pending.resolve(batch.length === 1 ? result : EMPTY_RESULT);
+    }
+    this.running = false;
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
   }
 
   private async attempt(text: string, values: unknown[] | undefined): Promise<pg.QueryResult> {
@@ -41,8 +85,8 @@ class OrderedConnection {
         return await this.pool.query(text, values);
       } catch (error) {
         if (attempt >= RETRIES) {
-          this.logger.error(`socket.io emitter gave up a NOTIFY: ${(error as Error).message}`);
-          return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
+          this.logger.error(`socket.io emitter gave up a query: ${(error as Error).message}`);
+          return EMPTY_RESULT;
         }
         await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
       }
@@ -89,9 +133,14 @@ export class EmitterRelay implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /** Resolves when every NOTIFY issued so far has been sent. */
+  async drained(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.connection.drained()));
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.stop?.();
-    await Promise.all(this.shards.map((s) => s.connection.drained()));
+    await this.drained();
     await this.pool?.end();
   }
 }

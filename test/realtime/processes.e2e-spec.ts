@@ -50,7 +50,7 @@ describe('Realtime across processes', () => {
     ).rows.map((r) => ({ event_id: Number(r.id), data: r.payload }));
 
   const newWallet = async (): Promise<Hex> => {
-    const address = `0x${randomBytes(20).toString('hex')}`;
+    const address: Hex = `0x${randomBytes(20).toString('hex')}`;
     // start_block: the deposit is found even if the watch set learns of the wallet a block late.
     const start_block = (await anvil.blockNumber()).toString();
     await request(apis[0].url)
