@@ -139,11 +139,11 @@ describe('price alerts across restarts (e2e)', () => {
     }
     await start();
     await waitFor(async () => (await history(user))[0]?.deliveries[0]?.status === 'sent', 10_000, 'sent');
-    const [email] = (await history(user))[0]!.deliveries;
-    expect(email!.attempts).toBeGreaterThanOrEqual(2);
-    expect(email!.next_attempt_at).toBeNull();
+    const [email] = (await history(user))[0].deliveries;
+    expect(email.attempts).toBeGreaterThanOrEqual(2);
+    expect(email.next_attempt_at).toBeNull();
     expect(smtp.to(user.email)).toHaveLength(1);
-    expect(smtp.to(user.email)[0]!.subject).toBe('Price alert: R2USDT is at or below 1');
+    expect(smtp.to(user.email)[0].subject).toBe('Price alert: R2USDT is at or below 1');
   });
 
   it('without SMTP_HOST records the email as failed with a clear error and does not retry', async () => {
@@ -162,7 +162,7 @@ describe('price alerts across restarts (e2e)', () => {
       10_000,
       'failed email',
     );
-    const deliveries = (await history(user))[0]!.deliveries;
+    const deliveries = (await history(user))[0].deliveries;
     expect(deliveries.find((d) => d.channel === 'email')).toMatchObject({
       status: 'failed',
       attempts: 1,
