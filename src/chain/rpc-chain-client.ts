@@ -133,6 +133,8 @@ export abstract class RpcChainClient extends ChainClient {
   private heads: HeadStream | null = null;
   /** Unknown until tried; false after the node said it has no trace_block. */
   private tracesSupported: boolean | undefined;
+  /** Numbers of recently announced heads by hash (bounded), so a read by hash can go in parallel. */
+  private readonly announced = new Map<Hex, bigint>();
   /** Receipt statuses learnt from traces, by block hash; insertion-ordered, bounded. */
   private readonly traceStatuses = new Map<Hex, Map<Hex, boolean>>();
   /** Unknown until tried; false after the node said it has no eth_getBlockReceipts. */
@@ -203,9 +205,21 @@ export abstract class RpcChainClient extends ChainClient {
       header = headerRead.value;
       traced = traceRead;
     } else {
-      header = await this.request<RawHeaderWithHashes | null>('eth_getBlockByHash', [lower(ref), false]);
-      if (header === null) return null;
-      [traced] = await Promise.allSettled([this.request<RawTrace[]>('trace_block', [header.number])]);
+      const known = this.announced.get(lower(ref));
+      if (known !== undefined) {
+        // A head we announced: its number is known, so both reads go out at once (the hot path).
+        const [headerRead, traceRead] = await Promise.allSettled([
+          this.request<RawHeaderWithHashes | null>('eth_getBlockByHash', [lower(ref), false]),
+          this.request<RawTrace[]>('trace_block', [toHex(known)]),
+        ]);
+        if (headerRead.status === 'rejected') throw headerRead.reason;
+        header = headerRead.value;
+        traced = traceRead;
+      } else {
+        header = await this.request<RawHeaderWithHashes | null>('eth_getBlockByHash', [lower(ref), false]);
+        if (header === null) return null;
+        [traced] = await Promise.allSettled([this.request<RawTrace[]>('trace_block', [header.number])]);
+      }
     }
     if (header === null) return null;
     if (traced.status === 'rejected') {
@@ -332,7 +346,15 @@ export abstract class RpcChainClient extends ChainClient {
       maxBackoffMs: this.options.maxBackoffMs,
       logger: this.logger,
     });
-    return this.heads.subscribe(options);
+    return this.heads.subscribe({
+      ...options,
+      onHead: (head) => {
+        this.announced.set(head.hash, head.number);
+        if (this.announced.size > STATUS_CACHE_BLOCKS)
+          this.announced.delete(this.announced.keys().next().value as Hex);
+        options.onHead(head);
+      },
+    });
   }
 
   async close(): Promise<void> {
