@@ -101,6 +101,9 @@ export class WsRpcConnection implements RpcRequester {
         handshakeTimeout: options.timeoutMs,
         perMessageDeflate: false,
       });
+      // ws may emit 'error' more than once (e.g. terminate() during the handshake); an 'error'
+      // without a listener would crash the process, so one stays for the socket's lifetime.
+      socket.on('error', () => undefined);
       const onError = (error: Error): void => {
         socket.off('open', onOpen);
         socket.terminate();
