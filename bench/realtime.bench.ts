@@ -7,7 +7,7 @@
  * The server runs alone in its child process; the clients and the publisher share this process,
  * so commit and receive times come from one clock.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -174,6 +174,13 @@ async function token(url: string): Promise<{ token: string; userId: string }> {
 
 export const run: BenchSectionRunner = async (ctx: BenchContext): Promise<BenchSection> => {
   const clientCount = Math.max(100, Math.round(5000 * ctx.scale));
+  // Each client costs a descriptor here and one in the server (a child: same limit), plus slack.
+  const openFiles = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
+  if (Number.isFinite(openFiles) && openFiles < clientCount + 1000) {
+    throw new Error(
+      `ulimit -n is ${openFiles}: ${clientCount} clients need at least ${clientCount + 1000} (raise it with ulimit -n)`,
+    );
+  }
   const name = `cdm_bench_rt_${randomBytes(4).toString('hex')}`;
   await withAdmin(ctx.databaseServerUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(ctx.databaseServerUrl);
@@ -385,6 +392,7 @@ export const run: BenchSectionRunner = async (ctx: BenchContext): Promise<BenchS
         'Latency (paced): from the append transaction committing to the client callback, one clock. Rate (burst): events received / (last receive − publish start), after committing them all.',
         `Memory: the API process's VmRSS after connecting minus before (${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB), no forced GC.`,
         ...roundNotes,
+        `Open-file limit (ulimit -n): ${openFiles}.`,
         'The clients and the publisher share the bench process and the 2 cores with the server and PostgreSQL, so the receive side competes with the server for CPU.',
       ],
     };

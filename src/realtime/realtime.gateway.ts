@@ -74,7 +74,7 @@ export class RealtimeGateway
     server.adapter(
       createRealtimeAdapter(this.pool, {
         maxDisconnectionDurationMs: RECOVERY_WINDOW_MS,
-        maxRememberedPackets: 200_000,
+        maxRememberedPackets: 50_000,
         eventIdOf,
         errorHandler: (error) => this.logger.warn(`socket.io postgres adapter: ${error.message}`),
       }) as unknown as Parameters<Server['adapter']>[0],
