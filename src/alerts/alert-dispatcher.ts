@@ -73,6 +73,8 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
       this.timer = undefined;
       void this.flush();
     }, delayMs);
+    // Shutdown flushes explicitly; the timer alone must not keep a process alive.
+    this.timer.unref();
   }
 
   /** Writes everything queued so far (serialised: one flush at a time, in order). */

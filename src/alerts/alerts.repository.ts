@@ -77,6 +77,15 @@ export class AlertsRepository {
     return rows[0];
   }
 
+  /** Any user's rule, for the evaluator (never for a response). */
+  async findById(id: string): Promise<AlertRow | undefined> {
+    const rows: AlertRow[] = await this.dataSource.query(
+      `SELECT ${ALERT_COLUMNS} FROM price_alerts WHERE id = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+
   async updateOwned(userId: string, id: string, patch: AlertPatch): Promise<AlertRow | undefined> {
     const rows: AlertRow[] = await this.dataSource.query(
       // (a CTE: TypeORM returns [rows, count] for a bare UPDATE … RETURNING)

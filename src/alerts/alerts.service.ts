@@ -53,7 +53,7 @@ export class AlertsService {
       channels: dto.channels,
       armed: initialArmed(dto.condition),
     });
-    this.engine.track(row);
+    await this.engine.track(row);
     return toAlertResponse(row);
   }
 
@@ -81,14 +81,15 @@ export class AlertsService {
       }),
       'alert',
     );
-    if (thresholdChanged || dto.active !== undefined) this.engine.track(row);
-    else if (dto.cooldown_seconds !== undefined) this.engine.setCooldown(id, dto.cooldown_seconds);
+    if (thresholdChanged || (dto.active !== undefined && dto.active !== current.active))
+      await this.engine.track(row);
+    else if (dto.cooldown_seconds !== undefined) await this.engine.setCooldown(id, dto.cooldown_seconds);
     return toAlertResponse(row);
   }
 
   async delete(caller: AuthUser, id: string): Promise<void> {
     findOrFail((await this.repository.deleteOwned(caller.id, id)) ? true : null, 'alert');
-    this.engine.untrack(id);
+    await this.engine.untrack(id);
   }
 
   async history(caller: AuthUser, query: HistoryQueryDto, alertId?: string): Promise<HistoryPageDto> {

@@ -9,18 +9,23 @@ import { type RuleEntry, type RuleSpec, type TickResult, toEntry } from './rule.
  * both fire exactly the same rules.
  */
 export class FullScanEvaluator {
-  private readonly bySymbol = new Map<string, RuleEntry[]>();
+  /** Per symbol, by id (a Map iterates in insertion order). */
+  private readonly bySymbol = new Map<string, Map<string, RuleEntry>>();
   private readonly history = new Map<string, PriceWindow>();
   private readonly lastTime = new Map<string, number>();
+  private readonly maxWindowMs = new Map<string, number>();
 
   constructor(private readonly staleMs: number) {}
 
   upsert(spec: RuleSpec): void {
-    const rules = this.bySymbol.get(spec.symbol) ?? [];
+    const rules = this.bySymbol.get(spec.symbol) ?? new Map<string, RuleEntry>();
     this.bySymbol.set(spec.symbol, rules);
-    const index = rules.findIndex((r) => r.id === spec.id);
-    if (index >= 0) rules.splice(index, 1);
-    rules.push(toEntry(spec));
+    rules.delete(spec.id);
+    rules.set(spec.id, toEntry(spec));
+    if (spec.windowSeconds !== null) {
+      const longest = Math.max(this.maxWindowMs.get(spec.symbol) ?? 0, spec.windowSeconds * 1000);
+      this.maxWindowMs.set(spec.symbol, longest);
+    }
   }
 
   evaluate(tick: PriceTick, nowMs: number = Date.now()): TickResult {
@@ -31,16 +36,14 @@ export class FullScanEvaluator {
     this.lastTime.set(tick.symbol, tick.timeMs);
 
     let window = this.history.get(tick.symbol);
-    let maxWindowMs = 0;
-    for (const rule of rules)
-      if (rule.windowSeconds !== null) maxWindowMs = Math.max(maxWindowMs, rule.windowSeconds * 1000);
+    const maxWindowMs = this.maxWindowMs.get(tick.symbol) ?? 0;
     if (maxWindowMs > 0) {
       window ??= new PriceWindow();
       this.history.set(tick.symbol, window);
       window.push(tick.timeMs, tick.price, maxWindowMs);
     }
 
-    for (const rule of rules) {
+    for (const rule of rules.values()) {
       let inCondition: boolean;
       switch (rule.condition) {
         case 'above':
