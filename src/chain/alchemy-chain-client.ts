@@ -114,11 +114,24 @@ export class AlchemyChainClient extends RpcChainClient {
     };
   }
 
+  /**
+   * One SDK instance per physical socket session. The SDK would reconnect and resubscribe by itself,
+   * but a socket that drops at any point — even while we are still subscribing — ends this session:
+   * before it is live the connect fails, after it the stream is down. Either way the shared head
+   * stream polls and opens a fresh instance, and `onReconnect` makes the follower backfill.
+   */
   private async openPush(handlers: HeadPushHandlers): Promise<HeadPush> {
     const sdk = new Alchemy(this.sdkSettings(this.settings.wsUrl));
     const provider = (await sdk.config.getWebSocketProvider()) as unknown as BlockEmitter;
     this.pushes.add(provider);
     let open = true;
+    let live = false;
+    let failConnect: ((error: Error) => void) | undefined;
+    const onDown = (): void => {
+      if (!open) return;
+      if (live) handlers.onDown(new Error('Alchemy websocket down'));
+      else failConnect?.(new Error('Alchemy websocket down while subscribing'));
+    };
     const close = (): void => {
       if (!open) return;
       open = false;
@@ -126,54 +139,47 @@ export class AlchemyChainClient extends RpcChainClient {
       this.pushes.delete(provider);
       provider.destroy().catch(() => undefined);
     };
-    const onDown = (): void => {
-      if (open) handlers.onDown(new Error('Alchemy websocket down'));
+    provider._websocket.addEventListener('down', onDown);
+
+    const timeoutMs = this.settings.connectTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const failed = new Promise<never>((_, reject) => {
+      failConnect = reject;
+      timer = setTimeout(() => reject(new Error(`not subscribed within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const subscribe = async (): Promise<void> => {
+      const chainId = BigInt((await provider.send('eth_chainId', [])) as string);
+      if (chainId !== this.chainId) throw new ChainIdMismatchError(this.settings.name, chainId, this.chainId);
+      // The SDK announces numbers only: fetch each head, in announcement order (one chain of reads).
+      let reads: Promise<void> = Promise.resolve();
+      provider.on('block', (blockNumber: number) => {
+        reads = reads.then(async () => {
+          if (!open) return;
+          try {
+            const raw = await provider.send('eth_getBlockByNumber', [`0x${blockNumber.toString(16)}`, false]);
+            if (open && raw !== null) handlers.onHead(parseHead(raw as never));
+          } catch (error) {
+            if (open) this.logger.warn(`reading announced block ${blockNumber} failed: ${String(error)}`);
+          }
+        });
+      });
+      // Live only once the node has accepted eth_subscribe and the SDK routes its notifications (it
+      // reads the block number, subscribes, then maps the id): a head mined before that would be
+      // missed with nobody told to backfill — onReconnect fires when this resolves.
+      while (!Object.values(provider._subs ?? {}).some((sub) => sub.tag === 'block')) {
+        if (!open) throw new Error('closed while subscribing');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     };
     try {
-      // The SDK connects lazily and retries forever; an answer within the deadline means we are on.
-      const timeoutMs = this.settings.connectTimeoutMs ?? 10_000;
-      let timer: NodeJS.Timeout | undefined;
-      const chainId = await Promise.race([
-        provider.send('eth_chainId', []),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer on the websocket within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
-      if (BigInt(chainId as string) !== this.chainId) {
-        throw new ChainIdMismatchError(this.settings.name, BigInt(chainId as string), this.chainId);
-      }
+      await Promise.race([subscribe(), failed]);
+      live = true;
     } catch (error) {
       close();
       throw error instanceof ChainIdMismatchError ? error : rpcErrorOf('connect', error);
-    }
-    provider._websocket.addEventListener('down', onDown);
-    // The SDK announces numbers only: fetch each head, in announcement order (one chain of reads).
-    let chain: Promise<void> = Promise.resolve();
-    provider.on('block', (blockNumber: number) => {
-      chain = chain.then(async () => {
-        if (!open) return;
-        try {
-          const raw = await provider.send('eth_getBlockByNumber', [`0x${blockNumber.toString(16)}`, false]);
-          if (open && raw !== null) handlers.onHead(parseHead(raw as never));
-        } catch (error) {
-          if (open) this.logger.warn(`reading announced block ${blockNumber} failed: ${String(error)}`);
-        }
-      });
-    });
-    // Live only once the node has accepted eth_subscribe and the SDK routes its notifications
-    // (it first reads the block number, then subscribes, then maps the id): a head mined in between
-    // would be missed with nobody told to backfill — onReconnect fires when this resolves.
-    const deadline = Date.now() + (this.settings.connectTimeoutMs ?? 10_000);
-    while (!Object.values(provider._subs ?? {}).some((sub) => sub.tag === 'block')) {
-      if (!open) throw new Error('closed while subscribing');
-      if (Date.now() > deadline) {
-        close();
-        throw new Error('the SDK did not confirm the newHeads subscription in time');
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    } finally {
+      clearTimeout(timer);
+      failed.catch(() => undefined); // It may reject later (a down after live goes to onDown instead).
     }
     return { close };
   }

@@ -136,9 +136,24 @@ export class HeadStream {
       this.armWatchdog();
       this.options.logger.log('head subscription live');
       this.fireReconnect();
+      this.track(this.catchUpHead(generation));
     } catch (error) {
       if (generation === this.generation)
         this.pushDown(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * One read of the latest head right after (re)subscribing: a block mined between the last poll
+   * and the subscription would otherwise reach listeners only through their onReconnect backfill.
+   * Never rejects.
+   */
+  private async catchUpHead(generation: number): Promise<void> {
+    try {
+      const head = await this.source.pollHead();
+      if (generation === this.generation && head.hash !== this.lastHash) this.emit(head);
+    } catch {
+      // The subscription is live; its next head or the watchdog will tell.
     }
   }
 

@@ -86,6 +86,41 @@ describe(AlchemyChainClient.name, () => {
     }
   });
 
+  it('survives the socket flapping during connects without unhandled rejections', async () => {
+    const rejections: unknown[] = [];
+    const record = (reason: unknown): number => rejections.push(reason);
+    process.on('unhandledRejection', record);
+    const heads: BlockHead[] = [];
+    let reconnects = 0;
+    const unsubscribe = client.subscribeHeads({
+      onHead: (h) => heads.push(h),
+      onReconnect: () => (reconnects += 1),
+    });
+    try {
+      await until('the subscription', () => reconnects >= 1);
+      for (let i = 0; i < 8; i += 1) {
+        shim.cut();
+        await new Promise((resolve) => setTimeout(resolve, 15 * i)); // cut at varying points
+        shim.restore();
+        await new Promise((resolve) => setTimeout(resolve, 20 * i));
+      }
+      // Whatever state the flapping left, the stream recovers: a newly mined block arrives.
+      let recovered = false;
+      for (let attempt = 0; attempt < 10 && !recovered; attempt += 1) {
+        const number = await anvil.mine();
+        await until(`head ${number}`, () => heads.some((h) => h.number >= number), 1_500).then(
+          () => (recovered = true),
+          () => undefined,
+        );
+      }
+      expect(recovered).toBe(true);
+      expect(rejections).toEqual([]);
+    } finally {
+      unsubscribe();
+      process.off('unhandledRejection', record);
+    }
+  });
+
   it('reads blocks, receipt statuses and transfer logs through the SDK', async () => {
     const token = await deployTestToken(anvil, { symbol: 'USDT', decimals: 6 });
     const to = fresh();
