@@ -10,7 +10,8 @@ import { toSocketEvent } from './socket-event.js';
 
 /** Parallel NOTIFY streams; a room always uses the same one, so its events stay in order. */
 const SHARDS = 4;
-const RETRIES = 5;
+/** Backoff between retries of a failed NOTIFY, capped. */
+const RETRY_MAX_MS = 5_000;
 
 const NOTIFY = 'SELECT pg_notify($1, $2)';
 /** Upper bound on NOTIFYs sent in one statement (one round trip, one transaction). */
@@ -32,13 +33,14 @@ interface Pending {
  *   behind a running query go together as one statement over `unnest … WITH ORDINALITY`, which
  *   notifies in array order within one transaction (each payload is distinct — it carries its
  *   event_id — so Postgres's same-transaction deduplication never applies).
- * - Failures: retried (the database restarting), then given up with a log line. It never
+ * - Failures: retried until they succeed (the database restarting) or the process stops. It never
  *   rejects, because the emitter reports a rejection by emitting an "error" event to every client.
  */
 class OrderedConnection {
   private readonly queue: Pending[] = [];
   private running = false;
   private drainWaiters: (() => void)[] = [];
+  private closing = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -84,13 +86,22 @@ class OrderedConnection {
       try {
         return await this.pool.query(text, values);
       } catch (error) {
-        if (attempt >= RETRIES) {
-          this.logger.error(`socket.io emitter gave up a query: ${(error as Error).message}`);
+        // The events are committed: keep trying while the database is away (clients connected
+        // throughout would otherwise miss them live); give up only when the process stops.
+        if (this.closing) {
+          this.logger.error(`socket.io emitter dropped a query at shutdown: ${(error as Error).message}`);
           return EMPTY_RESULT;
         }
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        if (attempt === 1)
+          this.logger.warn(`socket.io emitter query failed, retrying: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MAX_MS, 100 * 2 ** attempt)));
       }
     }
+  }
+
+  /** Stop retrying failed queries (the process is stopping). */
+  close(): void {
+    this.closing = true;
   }
 }
 
@@ -140,7 +151,10 @@ export class EmitterRelay implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stop?.();
+    // Flush what is queued; if the database is unreachable, stop retrying after a grace period.
+    const grace = setTimeout(() => this.shards.forEach((s) => s.connection.close()), 5_000);
     await this.drained();
+    clearTimeout(grace);
     await this.pool?.end();
   }
 }

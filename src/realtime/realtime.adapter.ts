@@ -46,7 +46,18 @@ export interface RealtimeAdapterOptions {
   errorHandler: (error: Error) => void;
   /** The monotonically increasing id of an event packet's data (`[name, ...args]`), if it has one. */
   eventIdOf: (data: readonly unknown[]) => number | undefined;
+  /** The durable log: events of `rooms` after `afterId`, oldest first, as packet data. */
+  readSince: (rooms: Room[], afterId: number, limit: number) => Promise<LogPacket[]>;
 }
+
+export interface LogPacket {
+  id: number;
+  room: Room;
+  data: unknown[];
+}
+
+const RESYNC_PAGE = 1000;
+const LISTEN_WAIT_MS = 15_000;
 
 const encodeOptions = (opts: BroadcastOptions) => ({
   rooms: [...opts.rooms],
@@ -71,6 +82,12 @@ const encodeOptions = (opts: BroadcastOptions) => ({
  *    gets its rooms and missed packets back (`socket.recovered`); otherwise it resubscribes with
  *    `since_event_id`, which reads the durable event log.
  *
+ * 3. **Resync after a LISTEN outage.** Notifications sent while this process's LISTEN connection
+ *    was down are lost (Postgres does not queue them for a session that is gone). When the
+ *    adapter reconnects, local deliveries are buffered, every local room is caught up from the
+ *    event log after the last event this process received for it, then the buffer is flushed
+ *    without what the catch-up already sent.
+ *
  * Local delivery happens before the NOTIFY round trip (the base class awaits it first), so an
  * event reaches this process's clients without waiting for Postgres. Publishing stays ordered
  * because the adapter's pool has one connection for queries (plus the LISTEN connection).
@@ -86,6 +103,12 @@ export class RealtimeAdapter extends PostgresAdapter {
   private nextSeq = 1;
   private readonly offsetPrefix = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   private readonly recoveryTimer: NodeJS.Timeout;
+  /** Per local room (not socket-id rooms): the highest event id this process received for it. */
+  private readonly lastReceived = new Map<Room, number>();
+  private highWater = 0;
+  /** Set while resyncing: room broadcasts wait here. */
+  private resyncBuffer?: { packet: EventPacket; opts: BroadcastOptions }[];
+  private resyncAgain = false;
 
   constructor(
     nsp: Namespace,
@@ -96,6 +119,60 @@ export class RealtimeAdapter extends PostgresAdapter {
     super(nsp, opts, client);
     this.recoveryTimer = setInterval(() => this.forgetExpired(), 5_000);
     this.recoveryTimer.unref();
+    // A new room has seen nothing yet: its catch-up baseline is everything received so far.
+    this.on('create-room', (room: Room) => {
+      if (!this.sids.has(room)) this.lastReceived.set(room, this.highWater);
+    });
+    this.on('delete-room', (room: Room) => this.lastReceived.delete(room));
+  }
+
+  /**
+   * After the LISTEN connection came back: holds room broadcasts, waits until `listening()`,
+   * replays each local room's events after the last one received, then releases what was held.
+   */
+  async resync(listening: () => boolean): Promise<void> {
+    if (this.resyncBuffer) {
+      this.resyncAgain = true;
+      return;
+    }
+    this.resyncBuffer = [];
+    try {
+      const deadline = Date.now() + LISTEN_WAIT_MS;
+      while (!listening() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      const rooms = [...this.lastReceived.keys()];
+      let after = rooms.length > 0 ? Math.min(...this.lastReceived.values()) : Infinity;
+      while (rooms.length > 0) {
+        const page = await this.realtime.readSince(rooms, after, RESYNC_PAGE);
+        for (const event of page) {
+          after = event.id;
+          const last = this.lastReceived.get(event.room);
+          if (last === undefined || event.id <= last) continue;
+          this.deliverLocally(
+            { type: EVENT_PACKET, data: [...event.data], nsp: this.nsp.name },
+            { rooms: new Set([event.room]), except: new Set(), flags: { local: true } },
+            true,
+          );
+        }
+        if (page.length < RESYNC_PAGE) break;
+      }
+    } catch (error) {
+      this.realtime.errorHandler(
+        new Error(`resync after a LISTEN outage failed: ${(error as Error).message}`),
+      );
+    } finally {
+      const buffered = this.resyncBuffer;
+      this.resyncBuffer = undefined;
+      for (const { packet, opts } of buffered) {
+        const id = this.realtime.eventIdOf(packet.data);
+        const caughtUp =
+          id !== undefined && [...opts.rooms].every((room) => (this.lastReceived.get(room) ?? -1) >= id);
+        if (!caughtUp) this.deliverLocally(packet, opts);
+      }
+    }
+    if (this.resyncAgain) {
+      this.resyncAgain = false;
+      await this.resync(listening);
+    }
   }
 
   override close(): void {
@@ -193,7 +270,14 @@ export class RealtimeAdapter extends PostgresAdapter {
     return Promise.resolve({ ...restored, missedPackets });
   }
 
-  private deliverLocally(packet: EventPacket, opts: BroadcastOptions): void {
+  private deliverLocally(packet: EventPacket, opts: BroadcastOptions, catchUp = false): void {
+    if (!this.isDirect(opts)) {
+      if (this.resyncBuffer && !catchUp) {
+        this.resyncBuffer.push({ packet, opts });
+        return;
+      }
+      this.noteReceived(opts.rooms, packet.data);
+    }
     this.remember(packet, opts);
     const skipped: SocketId[] = [];
     if (this.floors.size > 0 && !this.isDirect(opts)) {
@@ -213,6 +297,16 @@ export class RealtimeAdapter extends PostgresAdapter {
     }
     const except = skipped.length > 0 ? new Set([...(opts.except ?? []), ...skipped]) : opts.except;
     void super.broadcast(packet, { ...opts, except, flags: { ...opts.flags, local: true } });
+  }
+
+  private noteReceived(rooms: ReadonlySet<Room>, data: readonly unknown[]): void {
+    const id = this.realtime.eventIdOf(data);
+    if (id === undefined) return;
+    if (id > this.highWater) this.highWater = id;
+    for (const room of rooms) {
+      const last = this.lastReceived.get(room);
+      if (last !== undefined && id > last) this.lastReceived.set(room, id);
+    }
   }
 
   private belowFloor(sid: SocketId, rooms: ReadonlySet<Room>, data: readonly unknown[]): boolean {
@@ -307,8 +401,33 @@ export function createRealtimeAdapter(
     ...opts,
   };
   const namespaces = new Map<string, RealtimeAdapter>();
+  // PubSubClient takes a connection from the pool only for LISTEN; every later one is a reconnect.
+  let listenConnections = 0;
+  const listenAwarePool = {
+    connect: async () => {
+      const connection = await pool.connect();
+      // PubSubClient keeps this connection checked out and neither listens for its errors (an
+      // unhandled 'error' would crash the process) nor releases it when it dies (the pool would
+      // keep counting it, and with max 2 starve every later query). We do both.
+      connection.on('error', (error: Error) => realtime.errorHandler(error));
+      connection.once('end', () => {
+        try {
+          connection.release(new Error('LISTEN connection ended'));
+        } catch {
+          // Already released (PubSubClient.close on shutdown).
+        }
+      });
+      if (++listenConnections > 1) {
+        // `client` is set once the LISTENs on the new connection are done.
+        const listening = () => client['client'] === connection;
+        for (const adapter of namespaces.values()) void adapter.resync(listening);
+      }
+      return connection;
+    },
+    query: (text: string, values?: unknown[]) => pool.query(text, values),
+  } as unknown as pg.Pool;
   const client = new PubSubClient(
-    pool,
+    listenAwarePool,
     options,
     (msg) => namespaces.get(msg.nsp)?.['uid'] === msg.uid,
     (msg) => {

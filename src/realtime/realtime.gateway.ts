@@ -17,6 +17,7 @@ import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { userRoom } from '../events/domain-events.js';
 import { EventBus } from '../events/event-bus.js';
+import { EventLogRepository } from '../events/event-log.repository.js';
 import { type Ack, parseEventId, parseSubscribe } from './dto/subscribe.dto.js';
 import { OriginPolicy } from './origin-policy.js';
 import { createRealtimeAdapter } from './realtime.adapter.js';
@@ -66,6 +67,7 @@ export class RealtimeGateway
     private readonly access: WalletAccessService,
     private readonly rooms: RoomSubscriptions,
     private readonly bus: EventBus,
+    private readonly eventLog: EventLogRepository,
     @InjectConfig() private readonly config: AppConfig,
     @Inject(REALTIME_PG_POOL) private readonly pool: pg.Pool,
   ) {}
@@ -76,6 +78,11 @@ export class RealtimeGateway
         maxDisconnectionDurationMs: RECOVERY_WINDOW_MS,
         maxRememberedPackets: 50_000,
         eventIdOf,
+        readSince: async (rooms, afterId, limit) =>
+          (await this.eventLog.since(rooms, afterId, limit)).map((event) => {
+            const { name, payload } = toSocketEvent(event);
+            return { id: event.id, room: event.room, data: [name, payload] };
+          }),
         errorHandler: (error) => this.logger.warn(`socket.io postgres adapter: ${error.message}`),
       }) as unknown as Parameters<Server['adapter']>[0],
     );

@@ -234,6 +234,54 @@ describe(RealtimeGateway.name, () => {
     });
   });
 
+  describe('LISTEN outage', () => {
+    it("catches up what was notified while the API process's LISTEN connection was down", async () => {
+      const bus = new EventBus();
+      const relay = new EmitterRelay(bus, app.dataSource);
+      relay.onModuleInit();
+      const log = app.app.get(EventLogRepository);
+      const commitAndRelay = async (events: ReturnType<typeof depositEvent>[]) => {
+        const logged = await app.dataSource.transaction((manager) => log.append(manager, events));
+        bus.publish(logged);
+        await relay.drained();
+        return logged;
+      };
+      const listenPids = async () =>
+        (
+          await app.dataSource.query<{ pid: number }[]>(
+            `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN "socket.io#/"'`,
+          )
+        ).map((r) => r.pid);
+      try {
+        const wallet = await addWallet(alice);
+        const client = await connect(app.baseUrl, { token: alice.token });
+        await client.request('subscribe', { wallet_address: wallet });
+        const [before] = await commitAndRelay([depositEvent('deposit.detected', depositData(wallet))]);
+        await waitFor(() => (client.received.length === 1 ? true : undefined), 5_000, 'the first event');
+
+        const [pid] = await listenPids();
+        expect(pid).toBeDefined();
+        await app.dataSource.query('SELECT pg_terminate_backend($1)', [pid]);
+        // Notified to nobody in that process: its LISTEN session is gone.
+        const during = await commitAndRelay([
+          depositEvent('deposit.confirmation', depositData(wallet)),
+          depositEvent('deposit.completed', depositData(wallet)),
+        ]);
+        await waitFor(
+          async () => ((await listenPids()).some((p) => p !== pid) ? true : undefined),
+          15_000,
+          'the adapter to LISTEN again',
+        );
+        const after = await commitAndRelay([depositEvent('deposit.orphaned', depositData(wallet))]);
+        await waitFor(() => (client.received.length >= 4 ? true : undefined), 10_000, 'all four events');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(client.ids()).toEqual([before.id, ...during.map((e) => e.id), after[0].id]);
+      } finally {
+        await relay.onApplicationShutdown();
+      }
+    });
+  });
+
   describe('resume', () => {
     it('replays what happened while disconnected, then continues live with no gap or duplicate', async () => {
       const wallet = await addWallet(alice);
