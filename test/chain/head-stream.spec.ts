@@ -90,6 +90,35 @@ describe('head stream resilience', () => {
     await until(`head ${next}`, () => sawHead(stream.heads, next));
   });
 
+  it('recovers from a flapping connection, cut at any point of the connect', async () => {
+    const rejections: unknown[] = [];
+    const record = (reason: unknown): number => rejections.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const stream = connect(proxy.wsUrl);
+      await until('the first connect', () => stream.reconnects() === 1);
+      for (let i = 0; i < 10; i += 1) {
+        proxy.cut();
+        await new Promise((resolve) => setTimeout(resolve, 7 * i));
+        proxy.restore();
+        await new Promise((resolve) => setTimeout(resolve, 11 * i));
+      }
+      let recovered = false;
+      for (let attempt = 0; attempt < 10 && !recovered; attempt += 1) {
+        const number = await anvil.mine();
+        await until(`head ${number}`, () => stream.heads.some((h) => h.number >= number), 1_500).then(
+          () => (recovered = true),
+          () => undefined,
+        );
+      }
+      expect(recovered).toBe(true);
+      expect(stream.reconnects()).toBeGreaterThan(1);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   it('reconnects when the node stops producing heads (stall watchdog)', async () => {
     const stream = connect(anvil.wsUrl, 600);
     await until('the first connect', () => stream.reconnects() === 1);
