@@ -8,6 +8,7 @@ import {
   ANVIL_MNEMONIC,
   DEVNET_TOKEN,
   type Anvil,
+  deployReverter,
   deployTestToken,
   receiptOf,
   revertedTransfer,
@@ -93,6 +94,14 @@ describe('anvil test helpers', () => {
     expect(BigInt(tx.value)).toBe(10n ** 18n);
     expect(await balance(anvil, to)).toBe(0n);
     expect(await anvil.rpc('eth_getCode', [to, 'latest'])).toBe('0x');
+  });
+
+  it('sends ETH into a contract that reverts: the tx is mined and failed', async () => {
+    const reverter = await deployReverter(anvil);
+    const hash = await sendEth(anvil, { from: 2, to: reverter, valueWei: 99n, gas: 60_000n });
+    await anvil.mine();
+    expect((await receiptOf(anvil, hash)).status).toBe('0x0');
+    expect(await balance(anvil, reverter)).toBe(0n);
   });
 
   it('reorgs the last blocks and re-mines a transaction in the new branch', async () => {

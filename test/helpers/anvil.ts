@@ -123,12 +123,19 @@ async function resolveSender(anvil: Anvil, from: Sender = 0): Promise<Hex> {
   return address;
 }
 
-/** Sends ETH; returns the tx hash without waiting for a block (call `anvil.mine()` when on demand). */
-export async function sendEth(anvil: Anvil, tx: { from?: Sender; to: Hex; valueWei: bigint }): Promise<Hex> {
+/**
+ * Sends ETH; returns the tx hash without waiting for a block (call `anvil.mine()` when on demand).
+ * Pass `gas` to send into a contract that reverts (gas estimation refuses a failing call).
+ */
+export async function sendEth(
+  anvil: Anvil,
+  tx: { from?: Sender; to: Hex; valueWei: bigint; gas?: bigint },
+): Promise<Hex> {
   return sendTransaction(anvil.httpUrl, {
     from: await resolveSender(anvil, tx.from),
     to: tx.to,
     value: tx.valueWei,
+    gas: tx.gas,
   });
 }
 
