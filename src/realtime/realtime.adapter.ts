@@ -126,6 +126,11 @@ export class RealtimeAdapter extends PostgresAdapter {
     this.on('delete-room', (room: Room) => this.lastReceived.delete(room));
   }
 
+  /** Everything up to `eventId` happened before this process served anyone (set at startup). */
+  raiseHighWater(eventId: number): void {
+    if (eventId > this.highWater) this.highWater = eventId;
+  }
+
   /**
    * After the LISTEN connection came back: holds room broadcasts, waits until `listening()`,
    * replays each local room's events after the last one received, then releases what was held.

@@ -1,4 +1,4 @@
-import { Inject, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -20,7 +20,7 @@ import { EventBus } from '../events/event-bus.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
 import { type Ack, parseEventId, parseSubscribe } from './dto/subscribe.dto.js';
 import { OriginPolicy } from './origin-policy.js';
-import { createRealtimeAdapter } from './realtime.adapter.js';
+import { createRealtimeAdapter, type RealtimeAdapter } from './realtime.adapter.js';
 import { REALTIME_PG_POOL } from './realtime-pool.js';
 import { RoomSubscriptions } from './room-subscriptions.js';
 import { eventIdOf, toSocketEvent } from './socket-event.js';
@@ -55,7 +55,7 @@ const queryValue = (value: string | string[] | undefined): string | undefined =>
   connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
 })
 export class RealtimeGateway
-  implements OnGatewayInit<Server>, OnGatewayConnection<AppSocket>, OnApplicationShutdown
+  implements OnGatewayInit<Server>, OnGatewayConnection<AppSocket>, OnModuleInit, OnApplicationShutdown
 {
   private readonly logger = new Logger(RealtimeGateway.name);
   private stopRelay?: () => void;
@@ -104,6 +104,11 @@ export class RealtimeGateway
         server.to(event.room).emit(name, payload);
       }
     });
+  }
+
+  /** Before the server listens: a LISTEN-outage catch-up never reaches back before this point. */
+  async onModuleInit(): Promise<void> {
+    (this.server.of('/').adapter as unknown as RealtimeAdapter).raiseHighWater(await this.eventLog.lastId());
   }
 
   onApplicationShutdown(): void {
