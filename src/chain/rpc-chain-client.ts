@@ -33,8 +33,12 @@ export interface ChainClientOptions {
   useTraces?: boolean;
 }
 
-/** How many blocks' trace-derived statuses are kept for receiptStatuses (a follower asks right after). */
-const STATUS_CACHE_BLOCKS = 256;
+/**
+ * How many blocks' trace-derived statuses are kept for receiptStatuses (a follower asks right
+ * after reading the block; with MONITOR_BACKFILL_BATCH up to 1000 and one batch prefetched, 2 x
+ * 1000 blocks may be between the read and the question). Past it, the node is asked instead.
+ */
+const STATUS_CACHE_BLOCKS = 2048;
 
 /** A chain read returned something that does not belong to the block asked for (it was replaced). */
 export class BlockMismatchError extends Error {
