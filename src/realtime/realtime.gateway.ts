@@ -31,12 +31,31 @@ export const RECOVERY_WINDOW_MS = 30_000;
 
 interface SocketData {
   user: AuthUser;
+  /** When the handshake's token expires (ms since the epoch); the socket is closed then. */
+  expiresAt?: number;
   /** The wallet room from the handshake query, already checked. */
   handshakeRoom?: string;
   handshakeSince?: number;
 }
 
-type AppSocket = Socket<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>;
+/** What the gateway itself sends; domain events are relayed by name (SOCKET_EVENT_NAMES). */
+interface GatewayEvents {
+  session_expired: (body: { error: string }) => void;
+}
+
+type AppSocket = Socket<Record<string, never>, GatewayEvents, Record<string, never>, SocketData>;
+
+/** `exp` of a token already verified by AuthService, in ms since the epoch. */
+const tokenExpiry = (token: string): number | undefined => {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      exp?: unknown;
+    };
+    return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 const queryValue = (value: string | string[] | undefined): string | undefined =>
   Array.isArray(value) ? value[0] : value;
@@ -116,6 +135,7 @@ export class RealtimeGateway
   }
 
   async handleConnection(socket: AppSocket): Promise<void> {
+    this.closeAtExpiry(socket);
     // A recovered session has its rooms back, and its missed packets are already sent.
     if (socket.recovered) return;
     const { user, handshakeRoom, handshakeSince } = socket.data;
@@ -154,6 +174,24 @@ export class RealtimeGateway
     });
   }
 
+  /**
+   * A socket lives no longer than the token it was opened with: at expiry it is told
+   * (`session_expired`) and disconnected, and must reconnect with a fresh token.
+   */
+  private closeAtExpiry(socket: AppSocket): void {
+    const { expiresAt } = socket.data;
+    if (expiresAt === undefined) return;
+    const expire = () => {
+      socket.emit('session_expired', { error: 'access token expired: reconnect with a fresh token' });
+      socket.disconnect(true);
+    };
+    const delay = expiresAt - Date.now();
+    if (delay <= 0) return expire();
+    // setTimeout holds at most ~24.8 days; a longer-lived token is re-armed on reconnect anyway.
+    const timer = setTimeout(expire, Math.min(delay, 2 ** 31 - 1));
+    socket.once('disconnect', () => clearTimeout(timer));
+  }
+
   /** Runs after the socket's earlier joins; a failure is answered, not left without an ack. */
   private async answer(socket: AppSocket, work: () => Promise<Ack>): Promise<Ack> {
     try {
@@ -176,7 +214,7 @@ export class RealtimeGateway
     } catch {
       throw new Error('unauthorized: access token is invalid or expired');
     }
-    const data: SocketData = { user };
+    const data: SocketData = { user, expiresAt: tokenExpiry(token) };
     const address = queryValue(socket.handshake.query.wallet_address);
     if (address !== undefined) {
       const access = await this.access.walletRoomFor(user, address);

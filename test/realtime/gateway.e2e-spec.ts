@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
+import { JwtService } from '@nestjs/jwt';
 import { getAddress } from 'viem';
 
 import { userRoom } from '../../src/events/domain-events.js';
@@ -89,6 +90,21 @@ describe(RealtimeGateway.name, () => {
       const other = await poll('https://evil.example.net');
       expect(other.status).toBe(403);
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    });
+  });
+
+  describe('token expiry', () => {
+    it('closes a socket when the token it was opened with expires, saying why', async () => {
+      const token = await app.app
+        .get(JwtService)
+        .signAsync({ sub: alice.id, email: alice.email }, { expiresIn: 2 });
+      const client = await connect(app.baseUrl, { token, reconnection: true });
+      const reason = await new Promise<string>((resolve) => client.socket.once('disconnect', resolve));
+      expect(reason).toBe('io server disconnect'); // the client does not reconnect by itself
+      expect(client.received.map((r) => r.name)).toEqual(['session_expired']);
+      expect(client.received[0].payload).toEqual({
+        error: 'access token expired: reconnect with a fresh token',
+      });
     });
   });
 
