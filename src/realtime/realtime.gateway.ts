@@ -57,6 +57,9 @@ const tokenExpiry = (token: string): number | undefined => {
   }
 };
 
+/** A refusal the client should read (as `connect_error`'s message); anything else is ours. */
+class HandshakeRefused extends Error {}
+
 const queryValue = (value: string | string[] | undefined): string | undefined =>
   Array.isArray(value) ? value[0] : value;
 
@@ -112,7 +115,11 @@ export class RealtimeGateway
     server.use((socket, next) => {
       this.authenticate(socket as AppSocket).then(
         () => next(),
-        (error: Error) => next(error),
+        (error: Error) => {
+          if (error instanceof HandshakeRefused) return next(error);
+          this.logger.error(`handshake failed: ${error.message}`);
+          next(new Error('internal error, try again'));
+        },
       );
     });
     // Committed events of this process (the monitor in role `all`, price alerts) go to the room
@@ -206,21 +213,23 @@ export class RealtimeGateway
   private async authenticate(socket: AppSocket): Promise<void> {
     const token: unknown = socket.handshake.auth?.token;
     if (typeof token !== 'string' || token === '') {
-      throw new Error('unauthorized: missing token (connect with auth: { token: "<access_token>" })');
+      throw new HandshakeRefused(
+        'unauthorized: missing token (connect with auth: { token: "<access_token>" })',
+      );
     }
     let user: AuthUser;
     try {
       user = await this.auth.verify(token);
     } catch {
-      throw new Error('unauthorized: access token is invalid or expired');
+      throw new HandshakeRefused('unauthorized: access token is invalid or expired');
     }
     const data: SocketData = { user, expiresAt: tokenExpiry(token) };
     const address = queryValue(socket.handshake.query.wallet_address);
     if (address !== undefined) {
       const access = await this.access.walletRoomFor(user, address);
-      if (!access.ok) throw new Error(`forbidden: ${access.error}`);
+      if (!access.ok) throw new HandshakeRefused(`forbidden: ${access.error}`);
       const since = parseEventId(queryValue(socket.handshake.query.since_event_id));
-      if (!since.ok) throw new Error(`bad request: ${since.error}`);
+      if (!since.ok) throw new HandshakeRefused(`bad request: ${since.error}`);
       data.handshakeRoom = access.room;
       data.handshakeSince = since.value;
     }
