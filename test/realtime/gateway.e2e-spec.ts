@@ -68,6 +68,13 @@ describe(RealtimeGateway.name, () => {
       expect(await refusal(app.baseUrl, { token: alice.token, query: { wallet_address: '0x1234' } })).toMatch(
         /^forbidden: wallet_address must be a 0x-prefixed 20-byte hex address/,
       );
+      const mine = await addWallet(alice);
+      expect(
+        await refusal(app.baseUrl, {
+          token: alice.token,
+          query: { wallet_address: mine, since_event_id: 'yesterday' },
+        }),
+      ).toBe('bad request: since_event_id must be a non-negative whole number');
     });
 
     it('joins the wallet room named in the handshake query', async () => {
