@@ -23,6 +23,12 @@ export interface FollowerOptions {
   fetchConcurrency: number;
 }
 
+interface ScannedBatch {
+  blocks: ChainBlock[];
+  deposits: DetectedDeposit[];
+  walletSeq: bigint;
+}
+
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
 
@@ -58,6 +64,8 @@ export class ChainFollower {
   private unsubscribe: Unsubscribe | undefined;
   private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** The next catch-up batch, fetched while the current one commits. */
+  private prefetched: { from: bigint; batch: Promise<ScannedBatch> } | undefined;
   private readonly syncTask: Task;
   private readonly backfillTask: Task;
 
@@ -173,36 +181,70 @@ export class ChainFollower {
       if (target.number <= tip.number) {
         await this.reorg(target);
       } else if (target.number === tip.number + 1n && target.parentHash === tip.hash) {
-        await this.commit([await this.mustGetBlock(target.hash)], walletSeq);
+        const block = await this.mustGetBlock(target.hash);
+        await this.commit([block], await this.scan([block]), walletSeq);
       } else {
         await this.catchUp(target, walletSeq);
       }
     }
   }
 
-  /** A gap: the blocks after the tip, by number, fetched in parallel and committed in order. */
+  /**
+   * A gap: the blocks after the tip, by number, fetched and scanned in parallel and committed in
+   * order. While one batch commits, the next one is already being fetched and scanned.
+   */
   private async catchUp(target: BlockHead, walletSeq: bigint): Promise<void> {
     const tip = this.tip!;
-    const last = min(target.number, tip.number + BigInt(this.options.backfillBatchSize));
-    const numbers: bigint[] = [];
-    for (let n = tip.number + 1n; n <= last; n++) numbers.push(n);
-    const blocks = await mapBounded(numbers, this.options.fetchConcurrency, (n) => this.mustGetBlock(n));
-    if (blocks[0].parentHash !== tip.hash) {
-      await this.reorg(blocks[0]);
+    const from = tip.number + 1n;
+    const to = min(target.number, tip.number + BigInt(this.options.backfillBatchSize));
+    const prefetched = this.prefetched;
+    this.prefetched = undefined;
+    const fresh = () => this.fetchAndScan(from, to, walletSeq);
+    let batch = prefetched?.from === from ? await prefetched.batch.catch(fresh) : await fresh();
+    // Prefetched blocks may predate a reorg: only fresh ones can tell us there was one.
+    if (prefetched && batch.blocks[0].parentHash !== tip.hash) batch = await fresh();
+    if (batch.blocks[0].parentHash !== tip.hash) {
+      await this.reorg(batch.blocks[0]);
       return;
     }
     // The chain may have reorganised while we fetched: commit the linked prefix only.
+    const { blocks } = batch;
     let linked = 1;
     while (linked < blocks.length && blocks[linked].parentHash === blocks[linked - 1].hash) linked++;
-    await this.commit(blocks.slice(0, linked), walletSeq);
+    const last = blocks[linked - 1];
+    if (linked === blocks.length && last.number < target.number) {
+      const nextFrom = last.number + 1n;
+      const nextTo = min(target.number, last.number + BigInt(this.options.backfillBatchSize));
+      // Scanned with the watch set as it is now: its seq is what that batch will record.
+      const next = this.fetchAndScan(nextFrom, nextTo, this.watch.version);
+      next.catch(() => undefined); // a failed prefetch is done again when it is needed
+      this.prefetched = { from: nextFrom, batch: next };
+    }
+    await this.commit(
+      blocks.slice(0, linked),
+      batch.deposits.filter((d) => d.blockNumber <= last.number),
+      batch.walletSeq,
+    );
   }
 
-  private async commit(blocks: ChainBlock[], walletSeq: bigint): Promise<void> {
+  private async fetchAndScan(from: bigint, to: bigint, walletSeq: bigint): Promise<ScannedBatch> {
+    const numbers: bigint[] = [];
+    for (let n = from; n <= to; n++) numbers.push(n);
+    const blocks = await mapBounded(numbers, this.options.fetchConcurrency, (n) => this.mustGetBlock(n));
+    return { blocks, deposits: await this.scan(blocks), walletSeq };
+  }
+
+  /** The deposits of `blocks` into watched addresses (the set as it is now). */
+  private async scan(blocks: readonly ChainBlock[]): Promise<DetectedDeposit[]> {
     const tokens = this.tokens;
     const found = await mapBounded(blocks, this.options.fetchConcurrency, (block) =>
       detectDeposits(this.client, this.network, tokens, block, (a) => this.watch.has(a)),
     );
-    const deposits: DetectedDeposit[] = found.flat();
+    return found.flat();
+  }
+
+  /** `walletSeq`: the watch set version the deposits were matched with. */
+  private async commit(blocks: ChainBlock[], deposits: DetectedDeposit[], walletSeq: bigint): Promise<void> {
     const finalized = await this.finalizedNumber();
     if (this.stopped) return;
     const result = await this.repository.commitBlocks({
@@ -228,6 +270,7 @@ export class ChainFollower {
    * follow the new branch. Deeper than the window: rescan from before the window instead.
    */
   private async reorg(head: BlockHead): Promise<void> {
+    this.prefetched = undefined;
     const tip = this.tip!;
     const first = this.window[0];
     let current = head;
