@@ -28,6 +28,8 @@ import { WalletAccessService } from './wallet-access.service.js';
 
 /** Kept for a dropped client to recover its session (rooms + missed packets) on reconnect. */
 export const RECOVERY_WINDOW_MS = 30_000;
+/** How often wallet rooms are re-checked against ownership (a wallet deleted while subscribed). */
+export const OWNERSHIP_RECHECK_MS = 30_000;
 
 interface SocketData {
   user: AuthUser;
@@ -41,6 +43,7 @@ interface SocketData {
 /** What the gateway itself sends; domain events are relayed by name (SOCKET_EVENT_NAMES). */
 interface GatewayEvents {
   session_expired: (body: { error: string }) => void;
+  subscription_ended: (body: { wallet_address: string; error: string }) => void;
 }
 
 type AppSocket = Socket<Record<string, never>, GatewayEvents, Record<string, never>, SocketData>;
@@ -59,6 +62,9 @@ const tokenExpiry = (token: string): number | undefined => {
 
 /** A refusal the client should read (as `connect_error`'s message); anything else is ours. */
 class HandshakeRefused extends Error {}
+
+/** Wallet rooms are lower-case addresses (walletRoom); the others are socket ids and user rooms. */
+const isWalletRoom = (room: string): boolean => /^0x[0-9a-f]{40}$/.test(room);
 
 const queryValue = (value: string | string[] | undefined): string | undefined =>
   Array.isArray(value) ? value[0] : value;
@@ -81,6 +87,7 @@ export class RealtimeGateway
 {
   private readonly logger = new Logger(RealtimeGateway.name);
   private stopRelay?: () => void;
+  private recheckTimer?: NodeJS.Timeout;
 
   @WebSocketServer() server: Server;
 
@@ -122,6 +129,12 @@ export class RealtimeGateway
         },
       );
     });
+    this.recheckTimer = setInterval(() => {
+      this.endRevokedSubscriptions().catch((error: Error) =>
+        this.logger.warn(`ownership re-check failed: ${error.message}`),
+      );
+    }, OWNERSHIP_RECHECK_MS);
+    this.recheckTimer.unref();
     // Committed events of this process (the monitor in role `all`, price alerts) go to the room
     // here and, through the adapter, in every other API process.
     this.stopRelay = this.bus.subscribe((events) => {
@@ -138,6 +151,7 @@ export class RealtimeGateway
   }
 
   onApplicationShutdown(): void {
+    clearInterval(this.recheckTimer);
     this.stopRelay?.();
   }
 
@@ -179,6 +193,31 @@ export class RealtimeGateway
       await this.rooms.leave(socket, access.room);
       return { ok: true };
     });
+  }
+
+  /**
+   * Removes this process's sockets from the rooms of wallets their user no longer has (deleted
+   * after the join), and tells them (`subscription_ended`). Runs every OWNERSHIP_RECHECK_MS.
+   */
+  async endRevokedSubscriptions(): Promise<void> {
+    const memberships: { socket: AppSocket; userId: string; room: string }[] = [];
+    for (const socket of (this.server.of('/').sockets as Map<string, AppSocket>).values()) {
+      for (const room of socket.rooms) {
+        if (isWalletRoom(room)) memberships.push({ socket, userId: socket.data.user.id, room });
+      }
+    }
+    const revoked = await this.access.revoked(memberships);
+    for (const index of revoked) {
+      const { socket, room } = memberships[index];
+      await this.rooms.serially(socket, async () => {
+        if (!socket.rooms.has(room)) return;
+        await this.rooms.leave(socket, room);
+        socket.emit('subscription_ended', {
+          wallet_address: room,
+          error: 'wallet_address is no longer one of your wallets',
+        });
+      });
+    }
   }
 
   /**

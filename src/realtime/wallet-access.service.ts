@@ -27,4 +27,19 @@ export class WalletAccessService {
     if (!owned) return { ok: false, error: 'wallet_address is not one of your wallets' };
     return { ok: true, room: walletRoom(address) };
   }
+
+  /** Of the given (user, wallet room) memberships, those whose wallet the user no longer has. */
+  async revoked(memberships: readonly { userId: string; room: string }[]): Promise<Set<number>> {
+    const revoked = new Set<number>();
+    if (memberships.length === 0) return revoked;
+    const rows: { user_id: string; address: string }[] = await this.dataSource.query(
+      `SELECT user_id, address FROM wallets WHERE address = ANY($1::text[])`,
+      [[...new Set(memberships.map((m) => m.room))]],
+    );
+    const owned = new Set(rows.map((r) => `${r.user_id}:${r.address}`));
+    memberships.forEach((m, i) => {
+      if (!owned.has(`${m.userId}:${m.room}`)) revoked.add(i);
+    });
+    return revoked;
+  }
 }

@@ -204,6 +204,33 @@ describe(RealtimeGateway.name, () => {
       expect(theirs.received).toEqual([]);
     });
 
+    it('ends the subscription of a wallet deleted after the join', async () => {
+      const wallet = await addWallet(alice);
+      const witness = await addWallet(alice);
+      const client = await connect(app.baseUrl, { token: alice.token });
+      await client.request('subscribe', { wallet_address: wallet });
+      await client.request('subscribe', { wallet_address: witness });
+      const list = await app.http().get(`/wallets/user/${alice.id}`).set(alice.auth).expect(200);
+      const { id } = (list.body as { id: string; address: string }[]).find((w) => w.address === wallet)!;
+      await app.http().delete(`/wallets/${id}`).set(alice.auth).expect(204);
+
+      await app.app.get(RealtimeGateway).endRevokedSubscriptions();
+      await waitFor(() => (client.received.length > 0 ? true : undefined), 5_000, 'the notice');
+      expect(client.received[0]).toEqual({
+        name: 'subscription_ended',
+        payload: {
+          wallet_address: wallet.toLowerCase(),
+          error: 'wallet_address is no longer one of your wallets',
+        },
+      });
+      await commitAndPublish(app.app, [depositEvent('deposit.detected', depositData(wallet))]);
+      const [last] = await commitAndPublish(app.app, [
+        depositEvent('deposit.detected', depositData(witness)),
+      ]);
+      await waitFor(() => (client.received.length > 1 ? true : undefined), 5_000, 'the witness event');
+      expect(client.received.slice(1).map((r) => r.payload.event_id)).toEqual([last.id]);
+    });
+
     it('stops the events of an unsubscribed wallet', async () => {
       const wallet = await addWallet(alice);
       const client = await connect(app.baseUrl, { token: alice.token });
