@@ -1,11 +1,13 @@
 import type { Hex } from '../../src/common/evm.js';
 import { ChainFollower } from '../../src/monitor/chain-follower.js';
+import { MonitorSupervisor } from '../../src/monitor/monitor.supervisor.js';
 import { type Anvil, sendEth, startAnvil } from '../helpers/anvil.js';
 import { signUp, type TestApp } from '../helpers/app.js';
+import { waitFor } from '../helpers/process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { cursorOf, depositsOf, eventsOf, randomAddress, startMonitorApp, synced } from './monitor-helpers.js';
 
-describe(`${ChainFollower.name} after a lost node connection`, () => {
+describe(`${ChainFollower.name} after lost connections and deep reorgs (window of 8 blocks)`, () => {
   let anvil: Anvil;
   let proxy: TcpProxy;
   let app: TestApp;
@@ -17,6 +19,7 @@ describe(`${ChainFollower.name} after a lost node connection`, () => {
       DEVNET_RPC_URL: proxy.wsUrl,
       MONITOR_POLL_INTERVAL_MS: '200',
       MONITOR_STALL_TIMEOUT_MS: '2000',
+      MONITOR_WINDOW_SIZE: '8',
     });
     await anvil.mine();
     await synced(app.dataSource, anvil);
@@ -50,5 +53,64 @@ describe(`${ChainFollower.name} after a lost node connection`, () => {
     expect(rows.map((d) => d.tx_hash)).toEqual(sent);
     const detected = (await eventsOf(app.dataSource, wallet)).filter((e) => e.type === 'deposit.detected');
     expect(detected.map((e) => e.data.tx_hash)).toEqual(sent);
+  });
+
+  it('stops following when its lock connection dies, then leads again and misses nothing', async () => {
+    const supervisor = app.app.get(MonitorSupervisor);
+    const { auth } = await signUp(app);
+    const wallet = randomAddress();
+    await app.http().post('/wallets').set(auth).send({ address: wallet }).expect(201);
+    expect(supervisor.leading()).toEqual(['devnet']);
+
+    await app.dataSource.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cdm-monitor-lock:devnet'`,
+    );
+    await waitFor(
+      () => (supervisor.leading().length === 0 ? true : undefined),
+      5_000,
+      'the follower to stop',
+    );
+    const tx = await sendEth(anvil, { to: wallet, valueWei: 3n });
+    await anvil.mine();
+    await waitFor(() => (supervisor.leading().length === 1 ? true : undefined), 10_000, 'leading again');
+    await synced(app.dataSource, anvil);
+    expect((await depositsOf(app.dataSource, wallet)).map((d) => d.tx_hash)).toEqual([tx]);
+  });
+
+  it('resolves a reorg deeper than the window by rescanning: orphans exactly the dropped deposits', async () => {
+    const { auth } = await signUp(app);
+    const wallet = randomAddress();
+    await app.http().post('/wallets').set(auth).send({ address: wallet }).expect(201);
+    const kept = await sendEth(anvil, { to: wallet, valueWei: 1n });
+    await anvil.mine();
+    await anvil.mine(3);
+    const dropped = await sendEth(anvil, { to: wallet, valueWei: 2n });
+    await anvil.mine();
+    await anvil.mine(9);
+    await synced(app.dataSource, anvil);
+    expect((await depositsOf(app.dataSource, wallet)).map((d) => d.status)).toEqual([
+      'completed',
+      'completed',
+    ]);
+
+    // The dropped deposit is 10 blocks deep; the window holds 8.
+    await anvil.reorg(11);
+    await waitFor(async () => {
+      const rows = await depositsOf(app.dataSource, wallet);
+      return rows.find((d) => d.tx_hash === dropped)?.status === 'orphaned' ? rows : undefined;
+    }, 20_000);
+    await synced(app.dataSource, anvil);
+    const byTx = new Map((await depositsOf(app.dataSource, wallet)).map((d) => [d.tx_hash, d.status]));
+    expect(byTx).toEqual(
+      new Map([
+        [kept, 'completed'],
+        [dropped, 'orphaned'],
+      ]),
+    );
+    // The window is whole again: the next block is followed normally.
+    const next = await sendEth(anvil, { to: wallet, valueWei: 3n });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    expect((await depositsOf(app.dataSource, wallet)).map((d) => d.tx_hash)).toContain(next);
   });
 });
