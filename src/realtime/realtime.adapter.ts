@@ -68,7 +68,7 @@ const encodeOptions = (opts: BroadcastOptions) => ({
 /**
  * The official Socket.IO Postgres adapter (rooms shared by every API process through
  * LISTEN/NOTIFY; `@socket.io/postgres-emitter` in a monitor-only process reaches the same rooms),
- * with two additions that stay inside the adapter API:
+ * with three additions that stay inside the adapter API:
  *
  * 1. **Holds and floors.** While a socket replays the event log, room broadcasts that target it
  *    are buffered instead of written and sent when the hold ends, so the replay and the live
@@ -81,7 +81,6 @@ const encodeOptions = (opts: BroadcastOptions) => ({
  *    local or from another process. A client that drops briefly and reconnects to the same process
  *    gets its rooms and missed packets back (`socket.recovered`); otherwise it resubscribes with
  *    `since_event_id`, which reads the durable event log.
- *
  * 3. **Resync after a LISTEN outage.** Notifications sent while this process's LISTEN connection
  *    was down are lost (Postgres does not queue them for a session that is gone). When the
  *    adapter reconnects, local deliveries are buffered, every local room is caught up from the
