@@ -8,17 +8,9 @@ import {
   sendToken,
   startAnvil,
 } from '../helpers/anvil.js';
-import { signUp, type TestApp } from '../helpers/app.js';
+import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/process.js';
-import {
-  depositsOf,
-  eventsOf,
-  randomAddress,
-  rawTransaction,
-  sendRaw,
-  startMonitorApp,
-  synced,
-} from './monitor-helpers.js';
+import { depositsOf, eventsOf, randomAddress, rawTransaction, sendRaw, synced } from './monitor-helpers.js';
 
 const ETH = 10n ** 18n;
 
@@ -42,7 +34,7 @@ describe(ChainFollower.name, () => {
 
   beforeAll(async () => {
     anvil = await startAnvil();
-    app = await startMonitorApp({ DEVNET_RPC_URL: anvil.wsUrl });
+    app = await startTestApp({ APP_ROLE: 'all', DEVNET_ENABLED: 'false', DEVNET_RPC_URL: anvil.wsUrl });
     ({ auth } = await signUp(app));
     await anvil.mine(2);
     await synced(app.dataSource, anvil);

@@ -2,10 +2,10 @@ import type { Hex } from '../../src/common/evm.js';
 import { ChainFollower } from '../../src/monitor/chain-follower.js';
 import { MonitorSupervisor } from '../../src/monitor/monitor.supervisor.js';
 import { type Anvil, sendEth, startAnvil } from '../helpers/anvil.js';
-import { signUp, type TestApp } from '../helpers/app.js';
+import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { cursorOf, depositsOf, eventsOf, randomAddress, startMonitorApp, synced } from './monitor-helpers.js';
+import { cursorOf, depositsOf, eventsOf, randomAddress, synced } from './monitor-helpers.js';
 
 describe(`${ChainFollower.name} after lost connections and deep reorgs (window of 8 blocks)`, () => {
   let anvil: Anvil;
@@ -15,7 +15,9 @@ describe(`${ChainFollower.name} after lost connections and deep reorgs (window o
   beforeAll(async () => {
     anvil = await startAnvil();
     proxy = await startTcpProxy({ port: anvil.port });
-    app = await startMonitorApp({
+    app = await startTestApp({
+      APP_ROLE: 'all',
+      DEVNET_ENABLED: 'false',
       DEVNET_RPC_URL: proxy.wsUrl,
       MONITOR_POLL_INTERVAL_MS: '200',
       MONITOR_STALL_TIMEOUT_MS: '2000',

@@ -1,25 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import request from 'supertest';
-import { type DataSource, DataSource as DataSourceToken } from 'typeorm';
-
-import { configureHttpApp } from '../../src/app.setup.js';
-import { AuthModule } from '../../src/auth/auth.module.js';
-import { loadConfig } from '../../src/config/config.js';
-import { ConfigModule } from '../../src/config/config.module.js';
-import { DatabaseModule } from '../../src/database/database.module.js';
-import { EventsModule } from '../../src/events/events.module.js';
-import { MonitorModule } from '../../src/monitor/monitor.module.js';
-import { UsersModule } from '../../src/users/users.module.js';
-import { WalletsModule } from '../../src/wallets/wallets.module.js';
+import type { DataSource } from 'typeorm';
 
 import type { Hex } from '../../src/common/evm.js';
 import type { Anvil } from '../helpers/anvil.js';
-import { TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
-import { createTestDatabase } from '../helpers/database.js';
 import { waitFor } from '../helpers/process.js';
 
 export const randomAddress = (): Hex => `0x${randomBytes(20).toString('hex')}`;
@@ -90,53 +74,3 @@ export const rawTransaction = (anvil: Anvil, hash: Hex): Promise<Hex> =>
 
 export const sendRaw = (anvil: Anvil, raw: Hex): Promise<Hex> =>
   anvil.rpc<Hex>('eth_sendRawTransaction', [raw]);
-
-/**
- * The application as `startTestApp` builds it for APP_ROLE=all, minus the realtime gateway (not
- * under test here): config, database, events, accounts/wallets REST, and the monitor.
- */
-export async function startMonitorApp(env: Record<string, string>): Promise<TestApp> {
-  const db = await createTestDatabase();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    APP_ROLE: 'all',
-    JWT_SECRET: TEST_JWT_SECRET,
-    DATABASE_URL: db.url,
-    ALERTS_ENABLED: 'false',
-    DEVNET_ENABLED: 'false',
-    ...env,
-  });
-  @Module({
-    imports: [
-      ConfigModule.forRoot(config),
-      DatabaseModule.forRoot({ url: db.url, poolSize: config.database.poolSize }),
-      EventsModule,
-      AuthModule,
-      UsersModule,
-      WalletsModule,
-      MonitorModule,
-    ],
-  })
-  class MonitorTestModule {}
-  const app = configureHttpApp(
-    await NestFactory.create<NestExpressApplication>(MonitorTestModule, {
-      bodyParser: false,
-      logger: ['error', 'warn'],
-    }),
-    config,
-  ) as NestExpressApplication;
-  await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
-  return {
-    app,
-    config,
-    database: db,
-    dataSource: app.get(DataSourceToken),
-    baseUrl: `http://127.0.0.1:${address.port}`,
-    http: () => request(app.getHttpServer()),
-    async close() {
-      await app.close();
-      await db.drop();
-    },
-  };
-}
