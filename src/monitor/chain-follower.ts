@@ -160,11 +160,11 @@ export class ChainFollower {
   private async sync(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      await this.watch.refresh();
-      const walletSeq = this.watch.version;
       // Tokens are re-read before every step (one small indexed query): a token registered just
       // before a block must count for it, and NOTIFY may arrive later than the block.
-      this.tokens = await this.repository.tokens(this.network.id);
+      const [, tokens] = await Promise.all([this.watch.refresh(), this.repository.tokens(this.network.id)]);
+      const walletSeq = this.watch.version;
+      this.tokens = tokens;
       const target = this.target;
       const tip = this.tip!;
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {

@@ -1,5 +1,6 @@
 import type { Hex } from '../../src/common/evm.js';
 import { ChainFollower } from '../../src/monitor/chain-follower.js';
+import { WatchSet } from '../../src/monitor/watch-set.js';
 import {
   type Anvil,
   deployTestToken,
@@ -244,5 +245,22 @@ describe(ChainFollower.name, () => {
     expect((await depositsOf(app.dataSource, address)).map((d) => d.tx_hash)).toEqual([first, second, third]);
     const detected = (await eventsOf(app.dataSource, address)).filter((e) => e.type === 'deposit.detected');
     expect(detected).toHaveLength(3);
+  });
+
+  it('stops watching a deleted wallet', async () => {
+    const address = randomAddress();
+    const created = await app.http().post('/wallets').set(auth).send({ address }).expect(201);
+    const watched = app.app.get(WatchSet);
+    await waitFor(() => (watched.has(address) ? true : undefined));
+    await app.http().delete(`/wallets/${created.body.id}`).set(auth).expect(204);
+    await waitFor(
+      () => (watched.has(address) ? undefined : true),
+      10_000,
+      'the address to leave the watch set',
+    );
+    await sendEth(anvil, { to: address, valueWei: 1n });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    expect(await depositsOf(app.dataSource, address)).toEqual([]);
   });
 });
