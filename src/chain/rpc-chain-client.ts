@@ -200,41 +200,41 @@ export abstract class RpcChainClient extends ChainClient {
   private async blockFromTraces(ref: bigint | Hex): Promise<ChainBlock | null | undefined> {
     let header: RawHeaderWithHashes | null;
     let traced: PromiseSettledResult<RawTrace[]>;
-    if (typeof ref === 'bigint') {
+    const known = typeof ref === 'bigint' ? ref : this.announced.get(lower(ref));
+    if (known !== undefined && this.tracesSupported === true) {
+      // Both reads at once (one JSON-RPC batch over HTTP). Only once traces are known to work: a
+      // provider may refuse a whole batch because of one method it does not serve.
       const [headerRead, traceRead] = await Promise.allSettled([
-        this.request<RawHeaderWithHashes | null>('eth_getBlockByNumber', [toHex(ref), false]),
-        this.request<RawTrace[]>('trace_block', [toHex(ref)]),
+        typeof ref === 'bigint'
+          ? this.request<RawHeaderWithHashes | null>('eth_getBlockByNumber', [toHex(ref), false])
+          : this.request<RawHeaderWithHashes | null>('eth_getBlockByHash', [lower(ref), false]),
+        this.request<RawTrace[]>('trace_block', [toHex(known)]),
       ]);
       if (headerRead.status === 'rejected') throw headerRead.reason;
       header = headerRead.value;
       traced = traceRead;
     } else {
-      const known = this.announced.get(lower(ref));
-      if (known !== undefined) {
-        // A head we announced: its number is known, so both reads go out at once (the hot path).
-        const [headerRead, traceRead] = await Promise.allSettled([
-          this.request<RawHeaderWithHashes | null>('eth_getBlockByHash', [lower(ref), false]),
-          this.request<RawTrace[]>('trace_block', [toHex(known)]),
-        ]);
-        if (headerRead.status === 'rejected') throw headerRead.reason;
-        header = headerRead.value;
-        traced = traceRead;
-      } else {
-        header = await this.request<RawHeaderWithHashes | null>('eth_getBlockByHash', [lower(ref), false]);
-        if (header === null) return null;
-        [traced] = await Promise.allSettled([this.request<RawTrace[]>('trace_block', [header.number])]);
-      }
+      header =
+        typeof ref === 'bigint'
+          ? await this.request<RawHeaderWithHashes | null>('eth_getBlockByNumber', [toHex(ref), false])
+          : await this.request<RawHeaderWithHashes | null>('eth_getBlockByHash', [lower(ref), false]);
+      if (header === null) return null;
+      [traced] = await Promise.allSettled([this.request<RawTrace[]>('trace_block', [header.number])]);
     }
     if (header === null) return null;
     if (traced.status === 'rejected') {
       const error: unknown = traced.reason;
-      if (!(error instanceof RpcResponseError)) throw error;
-      // Never had traces: stop asking. Had them: this block's are missing (pruned?); read it whole.
+      // Never had traces: stop asking, whatever the failure (a provider may refuse the method with
+      // a bare HTTP error; traces are only ever a speed-up). Had them: a node error means this
+      // block's are missing (pruned?), so read it whole; a transport error is an outage.
       if (this.tracesSupported !== true) {
         this.tracesSupported = false;
-        this.logger.log(`node has no usable trace_block (${error.message}); reading full blocks`);
+        const reason = error instanceof Error ? error.message : String(error);
+        this.logger.log(`node has no usable trace_block (${reason}); reading full blocks`);
+        return undefined;
       }
-      return undefined;
+      if (error instanceof RpcResponseError) return undefined;
+      throw error;
     }
     this.tracesSupported = true;
     const traces = traced.value;

@@ -36,19 +36,24 @@ export interface AnvilProcess {
 }
 
 /**
- * Runs anvil under a tiny `sh` guard. The guard's fd 3 is our pipe: when our process dies for any
- * reason (even SIGKILL) the pipe's write end closes, `cat` sees EOF and anvil is killed, so no
- * anvil outlives the service; a graceful stop closes the pipe the same way. When anvil itself
- * exits (e.g. its port is taken), the guard ends its whole process group and exits with anvil's
- * status. (A background job's stdin is /dev/null in sh, hence the fd juggling.)
+ * Runs anvil under a tiny `sh` guard whose fd 3 is our pipe. A watcher reads it with `cat`: when
+ * our process dies for any reason (even SIGKILL) the pipe's write end closes, `cat` ends and the
+ * watcher kills anvil; a graceful stop closes the pipe the same way. The guard waits for anvil,
+ * reaps the watcher (`wait`), and exits with anvil's status, so when our 'exit' event fires the
+ * whole process group is gone. If anvil ends by itself (e.g. its port is taken) the guard ends the
+ * watcher too, so the failure is seen at once. (A background job's stdin is /dev/null in sh,
+ * hence the fd juggling.)
  */
 const GUARD = [
   'exec 3<&0 0</dev/null',
   '"$0" "$@" 3<&- &',
   'a=$!',
-  '{ cat <&3 >/dev/null; kill $a 2>/dev/null; } &',
+  '{ cat <&3 >/dev/null 3<&-; kill $a 2>/dev/null; } &',
+  'c=$!',
+  'exec 3<&-',
   'wait $a; s=$?',
-  "trap '' TERM; kill 0 2>/dev/null",
+  "if kill -0 $c 2>/dev/null; then trap '' TERM; kill 0 2>/dev/null; fi",
+  'wait',
   'exit $s',
 ].join('\n');
 

@@ -1,3 +1,6 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 import type { Hex } from '../../src/common/evm.js';
 import type { BlockHead } from '../../src/chain/chain-client.js';
 import { JsonRpcChainClient } from '../../src/chain/json-rpc-chain-client.js';
@@ -176,6 +179,51 @@ describe(JsonRpcChainClient.name, () => {
       ).values(),
     ];
     expect(statuses.filter((ok) => !ok)).toHaveLength(1); // the reverted one is seen as failed both ways
+  });
+
+  it.each([
+    [
+      'answers method-not-found',
+      (res: ServerResponse) =>
+        res.end(
+          JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32601, message: 'Method not found' } }),
+        ),
+    ],
+    ['refuses with a bare HTTP 403', (res: ServerResponse) => res.writeHead(403).end('forbidden')],
+  ])('reads full blocks from a node whose trace_block %s', async (_label, refuse) => {
+    // A real node behind a forwarder that refuses trace_block, like geth or a provider's free tier.
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        if (body.includes('"trace_block"')) return refuse(res);
+        fetch(anvil.httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+          .then(async (upstream) =>
+            res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text()),
+          )
+          .catch(() => res.writeHead(502).end());
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const chain = client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const ok = await sendEth(anvil, { to: fresh(), valueWei: 2n });
+      const failed = await revertedTransfer(anvil, { from: 6, to: fresh(), valueWei: 3n });
+      const number = await anvil.blockNumber();
+      for (let i = 0; i < 2; i += 1) {
+        const block = await chain.blockWithTransactions(number);
+        expect(block?.transactions.map((t) => t.hash).sort()).toEqual([ok, failed].sort());
+        expect(await chain.receiptStatuses(block!.hash, [ok, failed])).toEqual(
+          new Map([
+            [ok, true],
+            [failed, false],
+          ]),
+        );
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('refuses a node that serves another chain', async () => {
