@@ -59,8 +59,8 @@ export class JsonRpcChainClient extends RpcChainClient {
   protected headSource(): HeadSource {
     return {
       openPush: this.wsUrl === null ? null : (handlers) => this.openPush(handlers),
-      pollHead: () =>
-        this.http.request('eth_getBlockByNumber', ['latest', false]).then((raw) => parseHead(raw as never)),
+      // Over the socket when it is up (the catch-up read right after subscribing), else HTTP.
+      pollHead: () => this.latestHead(),
     };
   }
 
