@@ -344,8 +344,9 @@ export class ChainFollower {
       deposits: scanned.flatMap((s) => s.deposits),
       finalized,
     });
-    if (!result.committed) this.logger.warn(`Wallet backfill of ${backfill.address} raced a reorg; retrying`);
-    else if (last === backfill.endBlock)
+    // Not committed: a scanned block is no longer the window's (a reorg the follower is handling).
+    if (!result.committed) throw new Error(`wallet backfill of ${backfill.address} raced a reorg`);
+    if (last === backfill.endBlock)
       this.logger.log(`Wallet backfill of ${backfill.address} done up to ${last}`);
     this.publish(result.events);
   }

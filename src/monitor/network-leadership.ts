@@ -153,13 +153,16 @@ export class NetworkLeadership {
     this.follower = undefined;
     this.client = undefined;
     this.connection = undefined;
+    // The follower stops taking new work at once; closing the client then fails whatever node
+    // request it waits for, so stopping does not wait for a request timeout.
+    const stopping = follower?.stop();
+    await client?.close().catch(() => undefined);
     if (follower) {
-      await follower
-        .stop()
-        .catch((error: unknown) => this.logger.error(`follower stop: ${(error as Error).message}`));
+      await stopping!.catch((error: unknown) =>
+        this.logger.error(`follower stop: ${(error as Error).message}`),
+      );
       this.logger.log(`stopped following ${this.network.key}`);
     }
-    await client?.close().catch(() => undefined);
     await connection?.end().catch(() => undefined);
   }
 }
