@@ -282,7 +282,9 @@ export class MonitorRepository {
         `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1 FOR SHARE`,
         [network.id],
       );
-      if (!cursor) return;
+      // Only blocks the follower has settled: above the cursor, a scanned block may be of a branch
+      // the follower has not seen yet (it rewound after the scan); the step is retried later.
+      if (!cursor || input.blocks.some((b) => b.number > BigInt(cursor.block_number))) return;
       const [mismatch] = await sql<{ n: number }>(
         m,
         `SELECT count(*)::int AS n FROM chain_blocks c JOIN unnest($2::bigint[], $3::text[]) AS b(number, hash)
