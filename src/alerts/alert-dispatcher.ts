@@ -9,7 +9,7 @@ import { type NewEvent, type PriceAlertEventData, userRoom } from '../events/dom
 import { EventBus } from '../events/event-bus.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
 import { EmailDeliveryWorker } from '../notifications/email-delivery.worker.js';
-import type { AlertChannel, Firing, TickResult } from './evaluator/rule.js';
+import { type AlertChannel, type Firing, thresholdText, type TickResult } from './evaluator/rule.js';
 
 interface FiringRecord {
   id: string;
@@ -36,7 +36,7 @@ const RETRY_FLUSH_MS = 2000;
 @Injectable()
 export class AlertDispatcher implements BeforeApplicationShutdown {
   private readonly logger = new Logger('AlertDispatcher');
-  private firings: FiringRecord[] = [];
+  private firings: Firing[] = [];
   private states = new Map<string, boolean>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
@@ -54,7 +54,7 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
   enqueue(result: TickResult): void {
     if (result.changed.length === 0 && result.fired.length === 0) return;
     for (const rule of result.changed) this.states.set(rule.id, rule.armed);
-    for (const firing of result.fired) this.firings.push({ id: randomUUID(), firing });
+    for (const firing of result.fired) this.firings.push(firing);
     this.schedule(this.config.alerts.coalesceMs);
   }
 
@@ -106,7 +106,8 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
     this.closed = true;
   }
 
-  private async write(firings: FiringRecord[], states: Map<string, boolean>): Promise<void> {
+  private async write(queued: Firing[], states: Map<string, boolean>): Promise<void> {
+    const firings: FiringRecord[] = queued.map((firing) => ({ id: randomUUID(), firing }));
     let emails = 0;
     const logged = await this.dataSource.transaction(async (manager) => {
       if (states.size > 0) {
@@ -171,7 +172,7 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
       [
         firings.map((f) => f.id),
         firings.map((f) => f.firing.rule.id),
-        firings.map((f) => f.firing.rule.thresholdText),
+        firings.map((f) => thresholdText(f.firing.rule)),
         firings.map((f) => f.firing.rule.windowSeconds),
         firings.map((f) => f.firing.price),
         firings.map((f) => new Date(f.firing.priceTimeMs).toISOString()),
@@ -213,7 +214,7 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
                 alert_id: firing.rule.id,
                 symbol: firing.rule.symbol,
                 condition: firing.rule.condition,
-                threshold: firing.rule.thresholdText,
+                threshold: thresholdText(firing.rule),
                 window_seconds: firing.rule.windowSeconds,
                 price: firing.price,
                 price_time: new Date(firing.priceTimeMs).toISOString(),

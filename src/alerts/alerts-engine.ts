@@ -14,7 +14,7 @@ import { AlertsRepository } from './alerts.repository.js';
 import { normalizeDecimal } from './decimal.js';
 import type { AlertRow } from './dto/alert.dto.js';
 import { AlertEvaluator } from './evaluator/alert-evaluator.js';
-import type { RuleSpec } from './evaluator/rule.js';
+import { type RuleSpec, thresholdText } from './evaluator/rule.js';
 import { PriceFeed, type PriceTick } from './feed/price-feed.js';
 import { PriceStore } from './price-store.js';
 
@@ -152,7 +152,7 @@ export class AlertsEngine implements OnApplicationBootstrap, BeforeApplicationSh
     try {
       const row = await this.repository.findById(id);
       const current = this.evaluator.get(id);
-      if (row?.active && current && current.thresholdText === normalizeDecimal(row.threshold)) {
+      if (row?.active && current && thresholdText(current) === normalizeDecimal(row.threshold)) {
         this.evaluator.setCooldown(id, row.cooldown_seconds);
       } else {
         this.apply(id, row);

@@ -1,4 +1,4 @@
-import { toScaled } from '../decimal.js';
+import { fromScaled, toScaled } from '../decimal.js';
 
 export const ALERT_CONDITIONS = ['above', 'below', 'crosses_up', 'crosses_down', 'pct_change'] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
@@ -38,14 +38,16 @@ export enum Place {
   Removed,
 }
 
-/** One rule in memory. `rank` is the threshold oriented so that "fires" always means rank ≤ key. */
+/**
+ * One rule in memory. `rank` is the threshold oriented so that "fires" always means rank ≤ key.
+ * Kept small (a million of them is the design point): no text copies, shared channel lists.
+ */
 export interface RuleEntry {
   readonly id: string;
   readonly userId: string;
   readonly symbol: string;
   readonly condition: AlertCondition;
   readonly threshold: bigint;
-  readonly thresholdText: string;
   readonly windowSeconds: number | null;
   readonly rank: bigint;
   cooldownMs: number;
@@ -71,6 +73,22 @@ export function directionOf(condition: AlertCondition, threshold: bigint): Direc
   }
 }
 
+const CHANNEL_SETS = new Map<string, readonly AlertChannel[]>();
+
+/** One frozen array per distinct channel list, shared by every rule that has it. */
+function internChannels(channels: readonly AlertChannel[]): readonly AlertChannel[] {
+  const key = [...channels].sort().join(',');
+  let shared = CHANNEL_SETS.get(key);
+  if (!shared) {
+    shared = Object.freeze([...channels].sort());
+    CHANNEL_SETS.set(key, shared);
+  }
+  return shared;
+}
+
+/** The threshold as an exact decimal string ("50000.5", "-2.5"). */
+export const thresholdText = (rule: RuleEntry): string => fromScaled(rule.threshold);
+
 export function toEntry(spec: RuleSpec): RuleEntry {
   const threshold = toScaled(spec.threshold);
   const direction = directionOf(spec.condition, threshold);
@@ -80,11 +98,10 @@ export function toEntry(spec: RuleSpec): RuleEntry {
     symbol: spec.symbol,
     condition: spec.condition,
     threshold,
-    thresholdText: spec.threshold,
     windowSeconds: spec.windowSeconds,
     rank: direction === 'up' ? threshold : -threshold,
     cooldownMs: spec.cooldownSeconds * 1000,
-    channels: spec.channels,
+    channels: internChannels(spec.channels),
     armed: spec.armed,
     lastFiredAtMs: spec.lastFiredAtMs ?? Number.NEGATIVE_INFINITY,
     place: Place.Pending,
