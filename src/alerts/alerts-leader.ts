@@ -63,7 +63,8 @@ export class AlertsLeader {
       this.client = client;
       const ended = new Promise<void>((resolve) => {
         client.once('end', resolve);
-        client.once('error', (error) => {
+        // `on`, not `once`: a second error event without a listener would crash the process.
+        client.on('error', (error) => {
           this.logger.warn(`leader connection failed: ${error.message}`);
           resolve();
         });

@@ -136,6 +136,20 @@ describe('price alerts (e2e: local exchange stream, real SMTP, real database)', 
   });
 
   describe('rules', () => {
+    it('documents every route and its examples in Swagger', async () => {
+      const doc = (await app.http().get('/docs-json').expect(200)).body as {
+        paths: Record<string, Record<string, unknown>>;
+        components: { schemas: Record<string, { properties: Record<string, { example?: unknown }> }> };
+      };
+      expect(Object.keys(doc.paths['/alerts']).sort()).toEqual(['get', 'post']);
+      expect(Object.keys(doc.paths['/alerts/{id}']).sort()).toEqual(['delete', 'get', 'patch']);
+      expect(doc.paths['/alerts/history']).toHaveProperty('get');
+      expect(doc.paths['/alerts/{id}/history']).toHaveProperty('get');
+      expect(doc.paths['/prices']).toHaveProperty('get');
+      expect(doc.components.schemas.CreateAlertDto.properties.threshold.example).toBe('50000.50');
+      expect(doc.components.schemas.CreateAlertDto.properties.channels.example).toEqual(['email', 'socket']);
+    });
+
     it('creates, lists, reads, edits and deletes an alert, exact thresholds as strings', async () => {
       const user = await signUp(app);
       const created = (
