@@ -218,4 +218,33 @@ describe('price alerts across restarts (e2e)', () => {
       await second.close();
     }
   });
+
+  it('another process takes over the evaluation when the leader stops', async () => {
+    await start(); // the leader
+    const connections = exchange.connections.length;
+    const follower = await startTestApp(env(), database);
+    try {
+      await exchange.waitForConnections(connections + 1);
+      const user = await signUp(follower);
+      await follower
+        .http()
+        .post('/alerts')
+        .set(user.auth)
+        .send({ symbol: 'R2USDT', condition: 'above', threshold: '400', channels: ['socket'] })
+        .expect(201);
+      await stop(); // the leader's lock goes with its connection
+      await waitFor(
+        async () => {
+          price('R2USDT', '500');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          const page = await follower.http().get('/alerts/history').set(user.auth).expect(200);
+          return (page.body as { items: unknown[] }).items.length === 1;
+        },
+        15_000,
+        'the follower to take over and fire',
+      );
+    } finally {
+      await follower.close();
+    }
+  });
 });
