@@ -40,7 +40,8 @@ export class WatchSet {
         `SELECT address, watch_seq::text AS watch_seq FROM wallets`,
       );
       const next = new AddressSet(rows.length);
-      let seq = 0n;
+      // Never lower: the newest wallets may have been deleted since they were seen.
+      let seq = this.seq;
       for (const row of rows) {
         next.add(row.address);
         const rowSeq = BigInt(row.watch_seq);
