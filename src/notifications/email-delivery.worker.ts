@@ -114,7 +114,8 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, BeforeApplic
        SELECT id, attempts FROM claimed`,
       [BATCH, LEASE_SECONDS],
     );
-    for (const delivery of claimed) await this.attempt(delivery);
+    // In parallel: the transport's pool bounds the connections; each attempt records its own outcome.
+    await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
     return claimed.length;
   }
 

@@ -38,6 +38,9 @@ export class SmtpMailer extends Mailer {
             port: smtp.port,
             secure: smtp.secure,
             auth: smtp.user !== undefined ? { user: smtp.user, pass: smtp.password } : undefined,
+            // A few reused connections: a burst of users' alerts goes out in parallel.
+            pool: true,
+            maxConnections: 4,
             // Fail fast: a hung server must not hold a delivery's lease.
             connectionTimeout: 10_000,
             greetingTimeout: 10_000,

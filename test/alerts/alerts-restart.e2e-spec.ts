@@ -247,4 +247,36 @@ describe('price alerts across restarts (e2e)', () => {
       await follower.close();
     }
   });
+
+  it('gives an email up after SMTP_MAX_ATTEMPTS: failed, attempts counted, no further retry', async () => {
+    await start({ SMTP_MAX_ATTEMPTS: '2' });
+    const user = await signUp(app!);
+    await app!
+      .http()
+      .post('/alerts')
+      .set(user.auth)
+      .send({ symbol: 'R1USDT', condition: 'crosses_down', threshold: '0.001', channels: ['email'] })
+      .expect(201);
+    await smtp.stop();
+    try {
+      price('R1USDT', '1');
+      price('R1USDT', '0.0005');
+      await waitFor(
+        async () => {
+          const email = (await history(user))[0]?.deliveries[0];
+          return email?.status === 'failed' && email.next_attempt_at === null;
+        },
+        10_000,
+        'the email given up',
+      );
+      const email = (await history(user))[0].deliveries[0];
+      expect(email.attempts).toBe(2);
+      expect(email.last_error).toMatch(/ECONNREFUSED/);
+    } finally {
+      await smtp.start();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 800)); // several worker rounds
+    expect((await history(user))[0].deliveries[0]).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(smtp.to(user.email)).toHaveLength(0);
+  });
 });
