@@ -134,6 +134,7 @@ export class AlertsEngine implements OnApplicationBootstrap, BeforeApplicationSh
 
   private apply(id: string, row: AlertRow | undefined): void {
     this.dispatcher.forget(id);
+    if (!this.leading) return; // the leader learns it by NOTIFY (and loads everything when it takes over)
     this.changedWhileLoading?.add(id);
     if (row?.active) this.evaluator.upsert(toRuleSpec(row));
     else this.evaluator.remove(id);
