@@ -28,6 +28,7 @@ import {
 import { EventBus } from '../src/events/event-bus.js';
 import { EventLogRepository } from '../src/events/event-log.repository.js';
 import { EmitterRelay } from '../src/realtime/emitter-relay.js';
+import { PostgresEngine } from '../src/realtime/postgres-engine.js';
 import type { BenchContext, BenchSection, BenchSectionRunner } from './bench-types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -251,7 +252,7 @@ export const run: BenchSectionRunner = async (ctx: BenchContext): Promise<BenchS
     cleanups.push(() => listener.end());
 
     const bus = new EventBus();
-    relay = new EmitterRelay(bus, dataSource);
+    relay = new EmitterRelay(bus, new PostgresEngine(databaseUrl));
     relay.onModuleInit();
     const log = new EventLogRepository(dataSource);
 

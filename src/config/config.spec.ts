@@ -34,4 +34,15 @@ describe(loadConfig.name, () => {
   it('refuses a short JWT secret', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });
+
+  it('takes REDIS_URL as redis:// or rediss:// and refuses anything else, naming it', () => {
+    expect(loadConfig({}).realtime.redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'rediss://:secret@cache.example:6380/0' }).realtime.redisUrl).toBe(
+      'rediss://:secret@cache.example:6380/0',
+    );
+    expect(() => loadConfig({ REDIS_URL: 'http://127.0.0.1:6379' })).toThrow(
+      /REDIS_URL must use redis: or rediss: \(got "http:"\)/,
+    );
+    expect(() => loadConfig({ REDIS_URL: 'not a url' })).toThrow(/REDIS_URL must be a URL/);
+  });
 });

@@ -29,6 +29,13 @@ export interface AppConfig {
     readonly jwtExpiresInSeconds: number;
   };
   readonly dataDir: string;
+  readonly realtime: {
+    /**
+     * `REDIS_URL`: events cross processes through Redis (@socket.io/redis-adapter / -emitter).
+     * Unset means through PostgreSQL (@socket.io/postgres-adapter / -emitter): no extra service.
+     */
+    readonly redisUrl: string | undefined;
+  };
   readonly monitor: {
     /** Per-network RPC endpoints from `RPC_URL_<KEY>` (key lower-cased), ws:// or http(s)://. */
     readonly rpcUrls: Readonly<Record<string, string>>;
@@ -205,6 +212,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       jwtExpiresInSeconds: r.int('JWT_EXPIRES_IN_SECONDS', 3600, 60, 30 * 24 * 3600),
     },
     dataDir,
+    realtime: { redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']) },
     monitor: {
       rpcUrls,
       alchemyApiKey,

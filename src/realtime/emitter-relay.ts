@@ -1,160 +1,48 @@
-import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Emitter } from '@socket.io/postgres-emitter';
-import pg from 'pg';
-import { DataSource } from 'typeorm';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 
 import type { LoggedEvent } from '../events/domain-events.js';
 import { EventBus } from '../events/event-bus.js';
-import { databaseUrlOf } from './realtime-pool.js';
+import { type EventPublisher, RealtimeEngine } from './realtime-engine.js';
 import { toSocketEvent } from './socket-event.js';
-
-/** Parallel NOTIFY streams; a room always uses the same one, so its events stay in order. */
-const SHARDS = 4;
-/** Backoff between retries of a failed NOTIFY, capped. */
-const RETRY_MAX_MS = 5_000;
-
-const NOTIFY = 'SELECT pg_notify($1, $2)';
-/** Upper bound on NOTIFYs sent in one statement (one round trip, one transaction). */
-const NOTIFY_BATCH = 1000;
-const EMPTY_RESULT: pg.QueryResult = { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
-
-interface Pending {
-  text: string;
-  values: unknown[] | undefined;
-  resolve: (result: pg.QueryResult) => void;
-}
-
-/**
- * One ordered stream of queries, shaped like the `pg.Pool` the emitter expects.
- *
- * - Order: a query starts when the previous one has finished, so NOTIFYs commit — and reach the
- *   API processes — in the order the emitter issued them.
- * - Throughput: the emitter sends one `SELECT pg_notify($1, $2)` per packet; the ones queued
- *   behind a running query go together as one statement over `unnest … WITH ORDINALITY`, which
- *   notifies in array order within one transaction (each payload is distinct — it carries its
- *   event_id — so Postgres's same-transaction deduplication never applies).
- * - Failures: retried until they succeed (the database restarting) or the process stops. It never
- *   rejects, because the emitter reports a rejection by emitting an "error" event to every client.
- */
-class OrderedConnection {
-  private readonly queue: Pending[] = [];
-  private running = false;
-  private drainWaiters: (() => void)[] = [];
-  private closing = false;
-
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly logger: Logger,
-  ) {}
-
-  query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    return new Promise((resolve) => {
-      this.queue.push({ text, values, resolve });
-      if (!this.running) void this.pump();
-    });
-  }
-
-  drained(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
-  }
-
-  private async pump(): Promise<void> {
-    this.running = true;
-    while (this.queue.length > 0) {
-      let count = 1;
-      if (this.queue[0].text === NOTIFY) {
-        while (count < this.queue.length && count < NOTIFY_BATCH && this.queue[count].text === NOTIFY)
-          count++;
-      }
-      const batch = this.queue.splice(0, count);
-      const result =
-        batch.length === 1
-          ? await this.attempt(batch[0].text, batch[0].values)
-          : await this.attempt(
-              `SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(c, p, i) ORDER BY i`,
-              [batch.map((q) => q.values?.[0]), batch.map((q) => q.values?.[1])],
-            );
-      for (const pending of batch) pending.resolve(batch.length === 1 ? result : EMPTY_RESULT);
-    }
-    this.running = false;
-    for (const resolve of this.drainWaiters.splice(0)) resolve();
-  }
-
-  private async attempt(text: string, values: unknown[] | undefined): Promise<pg.QueryResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.pool.query(text, values);
-      } catch (error) {
-        // The events are committed: keep trying while the database is away (clients connected
-        // throughout would otherwise miss them live); give up only when the process stops.
-        if (this.closing) {
-          this.logger.error(`socket.io emitter dropped a query at shutdown: ${(error as Error).message}`);
-          return EMPTY_RESULT;
-        }
-        if (attempt === 1)
-          this.logger.warn(`socket.io emitter query failed, retrying: ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MAX_MS, 100 * 2 ** attempt)));
-      }
-    }
-  }
-
-  /** Stop retrying failed queries (the process is stopping). */
-  close(): void {
-    this.closing = true;
-  }
-}
-
-const shardOf = (room: string): number => {
-  let hash = 0;
-  for (let i = 0; i < room.length; i++) hash = (hash * 31 + room.charCodeAt(i)) | 0;
-  return Math.abs(hash) % SHARDS;
-};
 
 /**
  * Role `monitor` has no Socket.IO server: committed events go to the API processes' rooms
- * through the official `@socket.io/postgres-emitter` (NOTIFY on the adapter's channel).
+ * through the engine's official emitter (`@socket.io/postgres-emitter`, or
+ * `@socket.io/redis-emitter` when REDIS_URL is set).
  */
 @Injectable()
 export class EmitterRelay implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(EmitterRelay.name);
-  private pool?: pg.Pool;
-  private shards: { connection: OrderedConnection; emitter: Emitter }[] = [];
+  private publisher?: EventPublisher;
   private stop?: () => void;
 
   constructor(
     private readonly bus: EventBus,
-    private readonly dataSource: DataSource,
+    private readonly engine: RealtimeEngine,
   ) {}
 
   onModuleInit(): void {
-    this.pool = new pg.Pool({ connectionString: databaseUrlOf(this.dataSource), max: SHARDS });
-    this.pool.on('error', () => undefined);
-    this.shards = Array.from({ length: SHARDS }, () => {
-      const connection = new OrderedConnection(this.pool!, this.logger);
-      return { connection, emitter: new Emitter(connection) };
-    });
+    this.publisher = this.engine.createPublisher();
     this.stop = this.bus.subscribe((events) => this.relay(events));
   }
 
   relay(events: readonly LoggedEvent[]): void {
     for (const event of events) {
       const { name, payload } = toSocketEvent(event);
-      this.shards[shardOf(event.room)].emitter.to(event.room).emit(name, payload);
+      this.publisher!.emit(event.room, name, payload);
     }
   }
 
-  /** Resolves when every NOTIFY issued so far has been sent. */
+  /** Resolves when every event relayed so far has been sent. */
   async drained(): Promise<void> {
-    await Promise.all(this.shards.map((s) => s.connection.drained()));
+    await this.publisher?.drained();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stop?.();
-    // Flush what is queued; if the database is unreachable, stop retrying after a grace period.
-    const grace = setTimeout(() => this.shards.forEach((s) => s.connection.close()), 5_000);
+    // Flush what is queued; if the engine is unreachable, stop retrying after a grace period.
+    const grace = setTimeout(() => this.publisher?.stopRetrying(), 5_000);
     await this.drained();
     clearTimeout(grace);
-    await this.pool?.end();
+    await this.engine.close();
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -8,7 +8,6 @@ import {
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
-import type pg from 'pg';
 import type { Server, Socket } from 'socket.io';
 
 import type { AuthUser } from '../auth/auth-user.js';
@@ -20,8 +19,8 @@ import { EventBus } from '../events/event-bus.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
 import { type Ack, parseEventId, parseSubscribe } from './dto/subscribe.dto.js';
 import { OriginPolicy } from './origin-policy.js';
-import { createRealtimeAdapter, type RealtimeAdapter } from './realtime.adapter.js';
-import { REALTIME_PG_POOL } from './realtime-pool.js';
+import type { RealtimeAdapter } from './realtime.adapter.js';
+import { RealtimeEngine } from './realtime-engine.js';
 import { RoomSubscriptions } from './room-subscriptions.js';
 import { eventIdOf, toSocketEvent } from './socket-event.js';
 import { WalletAccessService } from './wallet-access.service.js';
@@ -72,7 +71,7 @@ const queryValue = (value: string | string[] | undefined): string | undefined =>
 /**
  * Socket.IO at `/ws`: transport only. It authenticates the handshake, checks ownership before a
  * join (WalletAccessService), and relays committed domain events to their rooms; rooms are
- * shared by every API process through the Postgres adapter.
+ * shared by every API process through the engine's adapter (Postgres, or Redis with REDIS_URL).
  */
 @WebSocketGateway({
   path: '/ws',
@@ -98,12 +97,12 @@ export class RealtimeGateway
     private readonly bus: EventBus,
     private readonly eventLog: EventLogRepository,
     @InjectConfig() private readonly config: AppConfig,
-    @Inject(REALTIME_PG_POOL) private readonly pool: pg.Pool,
+    private readonly engine: RealtimeEngine,
   ) {}
 
   afterInit(server: Server): void {
     server.adapter(
-      createRealtimeAdapter(this.pool, {
+      this.engine.createAdapter({
         maxDisconnectionDurationMs: RECOVERY_WINDOW_MS,
         maxRememberedPackets: 50_000,
         eventIdOf,
@@ -112,7 +111,7 @@ export class RealtimeGateway
             const { name, payload } = toSocketEvent(event);
             return { id: event.id, room: event.room, data: [name, payload] };
           }),
-        errorHandler: (error) => this.logger.warn(`socket.io postgres adapter: ${error.message}`),
+        errorHandler: (error) => this.logger.warn(`socket.io ${this.engine.kind} adapter: ${error.message}`),
       }) as unknown as Parameters<Server['adapter']>[0],
     );
     const origins = new OriginPolicy(this.config.http.corsOrigins);

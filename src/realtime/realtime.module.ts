@@ -1,30 +1,31 @@
-import { type DynamicModule, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import type pg from 'pg';
+import { type DynamicModule, Module, type OnApplicationShutdown } from '@nestjs/common';
 
 import type { AppRole } from '../config/config.js';
 import { EmitterRelay } from './emitter-relay.js';
-import { REALTIME_PG_POOL, realtimePoolProvider } from './realtime-pool.js';
+import { RealtimeEngine } from './realtime-engine.js';
+import { realtimeEngineProvider } from './realtime-engine.provider.js';
 import { RealtimeGateway } from './realtime.gateway.js';
 import { RoomSubscriptions } from './room-subscriptions.js';
 import { WalletAccessService } from './wallet-access.service.js';
 
-/** Ends the adapter's pool after Nest has closed the Socket.IO server (and so the adapter). */
-@Module({ providers: [realtimePoolProvider, WalletAccessService, RoomSubscriptions, RealtimeGateway] })
+/** Closes the engine's connections after Nest has closed the Socket.IO server (and so the adapter). */
+@Module({ providers: [realtimeEngineProvider, WalletAccessService, RoomSubscriptions, RealtimeGateway] })
 class RealtimeGatewayModule implements OnApplicationShutdown {
-  constructor(@Inject(REALTIME_PG_POOL) private readonly pool: pg.Pool) {}
+  constructor(private readonly engine: RealtimeEngine) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.pool.end();
+    await this.engine.close();
   }
 }
 
-@Module({ providers: [EmitterRelay] })
+@Module({ providers: [realtimeEngineProvider, EmitterRelay] })
 class RealtimeEmitterModule {}
 
 /**
  * Roles `all` and `api`: the Socket.IO gateway at /ws, rooms shared across processes by the
- * Postgres adapter (also in a lone `all` process, so `api` processes can be added next to it).
- * Role `monitor` (no HTTP server): the Postgres emitter relays its events to those rooms.
+ * engine's adapter (also in a lone `all` process, so `api` processes can be added next to it).
+ * Role `monitor` (no HTTP server): the engine's emitter relays its events to those rooms.
+ * The engine is Redis when REDIS_URL is set, PostgreSQL otherwise (RealtimeEngine).
  */
 @Module({})
 export class RealtimeModule {

@@ -38,7 +38,7 @@ export class RoomSubscriptions {
       await socket.join(room);
       return 0;
     }
-    const adapter = socket.nsp.adapter as RealtimeAdapter;
+    const adapter = socket.nsp.adapter as unknown as RealtimeAdapter;
     // Hold first, with no await before the join: nothing can reach the socket unheld from here.
     // Already a member: it would get live what the replay also sends; rejoining under the hold
     // makes what follows `sinceEventId` come exactly once, in order.

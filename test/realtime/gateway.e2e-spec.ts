@@ -7,6 +7,8 @@ import { userRoom } from '../../src/events/domain-events.js';
 import { EventBus } from '../../src/events/event-bus.js';
 import { EventLogRepository } from '../../src/events/event-log.repository.js';
 import { EmitterRelay } from '../../src/realtime/emitter-relay.js';
+import { PostgresEngine } from '../../src/realtime/postgres-engine.js';
+import { databaseUrlOf } from '../../src/realtime/realtime-pool.js';
 import { RealtimeGateway } from '../../src/realtime/realtime.gateway.js';
 import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/process.js';
@@ -251,7 +253,7 @@ describe(RealtimeGateway.name, () => {
     it('delivers events relayed through the Postgres emitter, in order, once each', async () => {
       // What a monitor-only process runs: its own EventBus, relayed by NOTIFY to this API process.
       const bus = new EventBus();
-      const relay = new EmitterRelay(bus, app.dataSource);
+      const relay = new EmitterRelay(bus, new PostgresEngine(databaseUrlOf(app.dataSource)));
       relay.onModuleInit();
       try {
         const wallet = await addWallet(alice);
@@ -287,7 +289,7 @@ describe(RealtimeGateway.name, () => {
   describe('LISTEN outage', () => {
     it("catches up what was notified while the API process's LISTEN connection was down", async () => {
       const bus = new EventBus();
-      const relay = new EmitterRelay(bus, app.dataSource);
+      const relay = new EmitterRelay(bus, new PostgresEngine(databaseUrlOf(app.dataSource)));
       relay.onModuleInit();
       const log = app.app.get(EventLogRepository);
       const commitAndRelay = async (events: ReturnType<typeof depositEvent>[]) => {
