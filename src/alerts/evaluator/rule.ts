@@ -89,14 +89,27 @@ function internChannels(channels: readonly AlertChannel[]): readonly AlertChanne
 /** The threshold as an exact decimal string ("50000.5", "-2.5"). */
 export const thresholdText = (rule: RuleEntry): string => fromScaled(rule.threshold);
 
+/**
+ * One string object per distinct value (symbols, conditions, user ids): rows from the database
+ * carry a fresh copy each, and a million copies are memory and GC work for nothing. Grows with the
+ * number of users who ever had a rule in this process (a UUID each), which is acceptable.
+ */
+const INTERNED = new Map<string, string>();
+function intern<T extends string>(value: T): T {
+  const shared = INTERNED.get(value);
+  if (shared !== undefined) return shared as T;
+  INTERNED.set(value, value);
+  return value;
+}
+
 export function toEntry(spec: RuleSpec): RuleEntry {
   const threshold = toScaled(spec.threshold);
   const direction = directionOf(spec.condition, threshold);
   return {
     id: spec.id,
-    userId: spec.userId,
-    symbol: spec.symbol,
-    condition: spec.condition,
+    userId: intern(spec.userId),
+    symbol: intern(spec.symbol),
+    condition: intern(spec.condition),
     threshold,
     windowSeconds: spec.windowSeconds,
     rank: direction === 'up' ? threshold : -threshold,
