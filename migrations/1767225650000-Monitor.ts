@@ -11,7 +11,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - `chain_cursors.wallet_seq`: the last wallet seq a network's follower has accounted for, so a
  *   restart knows which wallets were added while it was away (their `start_block` backfill).
  * - `wallet_backfills`: progress of the per-wallet history backfill (`start_block`), per network.
- * - an index for the follower's per-height deposit lookups (any status).
+ * - an index for the follower's per-height deposit lookups (any status), and free room in the
+ *   deposits table's pages for the per-head confirmation updates.
  */
 export class Monitor1767225650000 implements MigrationInterface {
   name = 'Monitor1767225650000';
@@ -83,9 +84,13 @@ export class Monitor1767225650000 implements MigrationInterface {
       `CREATE INDEX wallet_backfills_open_idx ON wallet_backfills (network_id) WHERE next_block <= end_block`,
     );
     await q.query(`CREATE INDEX deposits_network_block_number_idx ON deposits (network_id, block_number)`);
+    // Every head rewrites the confirmations of all pending deposits; free room in each page lets
+    // PostgreSQL do that as heap-only updates instead of new entries in every index.
+    await q.query(`ALTER TABLE deposits SET (fillfactor = 70)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE deposits RESET (fillfactor)`);
     await q.query(`DROP INDEX deposits_network_block_number_idx`);
     await q.query(`DROP TABLE wallet_backfills`);
     await q.query(`ALTER TABLE chain_cursors DROP COLUMN wallet_seq`);
