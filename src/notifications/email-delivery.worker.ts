@@ -114,7 +114,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, BeforeApplic
        SELECT id, attempts FROM claimed`,
       [BATCH, LEASE_SECONDS],
     );
-    // In parallel: the transport's pool bounds the connections; each attempt records its own outcome.
+    // In parallel (at most BATCH connections); each attempt records its own outcome.
     await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
     return claimed.length;
   }
