@@ -164,4 +164,22 @@ describe('monitor processes', () => {
     await burst();
     await expectExactlyTheChain();
   }, 90_000);
+
+  it('watches a wallet another process adds while it runs, without a restart', async () => {
+    await Promise.all([...running].map(kill));
+    const monitor = spawnMonitor();
+    await waitFor(() => (leads(monitor) ? true : undefined), 30_000, 'the monitor to lead');
+    await synced(db, anvil);
+    const added = randomAddress();
+    // This test process plays the API: the wallet row is committed from another process.
+    await db.query(`INSERT INTO wallets (user_id, address) SELECT id, $1 FROM users LIMIT 1`, [added]);
+    const tx = await sendEth(anvil, { to: added, valueWei: 42n });
+    await anvil.mine();
+    await synced(db, anvil);
+    const rows: { tx_hash: string; amount: string }[] = await db.query(
+      `SELECT tx_hash, amount::text AS amount FROM deposits WHERE wallet_address = $1`,
+      [added],
+    );
+    expect(rows).toEqual([{ tx_hash: tx, amount: '42' }]);
+  }, 60_000);
 });
