@@ -160,12 +160,13 @@ export class ChainFollower {
   private async sync(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      // Tokens are re-read before every step (one small indexed query): a token registered just
-      // before a block must count for it, and NOTIFY may arrive later than the block.
+      // The head is read before the watch set is refreshed: a wallet committed before that block
+      // was announced is then always in the set the block is matched with. Tokens are re-read
+      // before every step too (one small indexed query; NOTIFY may arrive after the block).
+      const target = this.target;
       const [, tokens] = await Promise.all([this.watch.refresh(), this.repository.tokens(this.network.id)]);
       const walletSeq = this.watch.version;
       this.tokens = tokens;
-      const target = this.target;
       const tip = this.tip!;
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
         if (walletSeq > this.walletSeq) {
