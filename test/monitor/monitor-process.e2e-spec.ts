@@ -149,7 +149,8 @@ describe('monitor processes', () => {
     expect(leads(second)).toBe(false);
     const [holders] = await db.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`,
+        WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1
+          AND a.datname = current_database()`,
       [`cdm-monitor-lock:devnet`],
     );
     expect(holders?.n).toBe(1);
