@@ -135,10 +135,12 @@ export function describeAcrossProcesses(engine: 'postgres' | 'redis'): void {
       for (const client of clients) client.close();
       for (const service of [...apis.map((a) => a.service), ...monitors]) {
         service.child.kill('SIGTERM');
+        let timer: NodeJS.Timeout | undefined;
         const exited = await Promise.race([
           service.exited,
-          new Promise((resolve) => setTimeout(() => resolve(undefined), 10_000)),
+          new Promise((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000))),
         ]);
+        clearTimeout(timer); // a pending timer would keep jest from exiting
         if (exited === undefined) service.child.kill('SIGKILL');
       }
       await log?.end();
