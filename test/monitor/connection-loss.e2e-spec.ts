@@ -65,7 +65,8 @@ describe(`${ChainFollower.name} after lost connections and deep reorgs (window o
     expect(supervisor.leading()).toEqual(['devnet']);
 
     await app.dataSource.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cdm-monitor-lock:devnet'`,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cdm-monitor-lock:devnet'
+        AND datname = current_database()`,
     );
     await waitFor(
       () => (supervisor.leading().length === 0 ? true : undefined),
