@@ -52,7 +52,9 @@ const toWindowBlock = (b: BlockHead): WindowBlock => ({
  * cursor and deposits only together, in one transaction (MonitorRepository), and only with a block
  * whose parentHash is the tip's hash; a head that does not extend the tip is a gap (fetch the
  * missing blocks in order) or a reorg (walk back by hash to the common ancestor, rewind to it,
- * orphaning what the dropped blocks held, then follow the new branch).
+ * orphaning what the dropped blocks held, then follow the new branch). Confirmations and completion
+ * of pending deposits are not part of that transaction: they are a function of the committed
+ * cursor, brought to it by a second one (`settle`) after every commit and at start.
  */
 export class ChainFollower {
   private readonly logger: Logger;
@@ -66,6 +68,12 @@ export class ChainFollower {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** The next catch-up batch, fetched while the current one commits. */
   private prefetched: { from: bigint; batch: Promise<ScannedBatch> } | undefined;
+  /**
+   * The committed cursor may be ahead of the pending deposits' confirmations: true from start (a
+   * crash may have happened between a block's transaction and the settling one) and after every
+   * commit, until settleConfirmations has succeeded for it.
+   */
+  private unsettled = true;
   private readonly syncTask: Task;
   private readonly backfillTask: Task;
 
@@ -160,6 +168,10 @@ export class ChainFollower {
   private async sync(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
+      // Confirmations follow the cursor in their own transaction, after the block's (see
+      // MonitorRepository.updateConfirmations for the invariant). Done here, at the top of every
+      // step, so that a failed attempt is retried with the sync task before the next block.
+      if (this.unsettled) await this.settle();
       // The head is read before the watch set is refreshed: a wallet committed before that block
       // was announced is then always in the set the block is matched with. Tokens are re-read
       // before every step too (one small indexed query; NOTIFY may arrive after the block).
@@ -244,9 +256,17 @@ export class ChainFollower {
     return found.flat();
   }
 
+  /** Brings the pending deposits' confirmations and completion to the committed cursor. */
+  private async settle(): Promise<void> {
+    const finalized = await this.finalizedNumber();
+    if (this.stopped) return;
+    const events = await this.repository.settleConfirmations(this.network, finalized);
+    this.unsettled = false;
+    this.publish(events);
+  }
+
   /** `walletSeq`: the watch set version the deposits were matched with. */
   private async commit(blocks: ChainBlock[], deposits: DetectedDeposit[], walletSeq: bigint): Promise<void> {
-    const finalized = await this.finalizedNumber();
     if (this.stopped) return;
     const result = await this.repository.commitBlocks({
       network: this.network,
@@ -255,8 +275,8 @@ export class ChainFollower {
       deposits,
       windowSize: this.options.windowSize,
       walletSeq: { seen: this.walletSeq, current: walletSeq },
-      finalized,
     });
+    this.unsettled = true;
     this.window.push(...blocks.map(toWindowBlock));
     if (this.window.length > this.options.windowSize)
       this.window.splice(0, this.window.length - this.options.windowSize);

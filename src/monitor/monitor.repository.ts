@@ -44,8 +44,6 @@ export interface CommitBlocksInput {
   windowSize: number;
   /** Wallets with seq in (seen, current] are new to this follower: schedule their start_block backfill. */
   walletSeq: { seen: bigint; current: bigint };
-  /** The node's finalized height, for networks whose finality rule is `finalized`. */
-  finalized: bigint | null;
 }
 
 export interface CommitResult {
@@ -56,9 +54,12 @@ export interface CommitResult {
 
 /**
  * The write side of the monitor: cursor, window, deposits and their events. Every public method is
- * one transaction, and each first moves the cursor with a compare-and-set on the value the caller
- * read: a follower that lost its leadership (another process moved the cursor) fails instead of
- * writing, and a crash between any two statements leaves nothing behind.
+ * one transaction, and each that moves the cursor does so first, with a compare-and-set on the
+ * value the caller read: a follower that lost its leadership (another process moved the cursor)
+ * fails instead of writing, and a crash between any two statements leaves nothing behind.
+ * Confirmations are the exception that proves it: they are derived from the committed cursor
+ * (settleConfirmations, under the cursor row lock), so a crash after a cursor move only delays
+ * them until the follower's next start.
  */
 @Injectable()
 export class MonitorRepository {
@@ -137,8 +138,9 @@ export class MonitorRepository {
 
   /**
    * Commits consecutive blocks: cursor and window move to the last one, their deposits are written
-   * (one statement), confirmations of pending deposits are brought to the new tip (one statement),
-   * and every resulting event is appended — all in one transaction.
+   * (one statement) and their events appended — one transaction. Confirmations and completion of
+   * the deposits already pending are not part of it: `settleConfirmations` brings them to the
+   * committed cursor in a second transaction right after (keeping a block's detection short).
    */
   async commitBlocks(input: CommitBlocksInput): Promise<CommitResult> {
     const { network, blocks } = input;
@@ -180,7 +182,6 @@ export class MonitorRepository {
       if (input.walletSeq.current > input.walletSeq.seen) {
         backfillsScheduled = await this.scheduleBackfills(m, network, input.walletSeq, blocks[0].number - 1n);
       }
-      await this.updateConfirmations(m, out, network, last.number, input.finalized);
     });
     return { events, backfillsScheduled };
   }
@@ -307,6 +308,28 @@ export class MonitorRepository {
     return { committed, events };
   }
 
+  /**
+   * Brings confirmations and completion of the network's pending deposits to the committed cursor,
+   * with their `deposit.confirmation` / `deposit.completed` events, in one transaction. Called by
+   * the follower after every cursor move and at start: a crash between a block's commit and this
+   * one leaves deposits behind the cursor only until the next start, which repairs them.
+   * Idempotent (see updateConfirmations): running it twice, or concurrently, changes and announces
+   * each change once.
+   */
+  async settleConfirmations(network: MonitoredNetwork, finalized: bigint | null): Promise<LoggedEvent[]> {
+    return this.inTransaction(async (m, out) => {
+      // FOR UPDATE: serialises with commitBlocks (which updates this row) and with commitBackfill
+      // (FOR SHARE), so two writers never update the same pending deposits at once.
+      const [cursor] = await sql<{ block_number: string }>(
+        m,
+        `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1 FOR UPDATE`,
+        [network.id],
+      );
+      if (!cursor) return;
+      await this.updateConfirmations(m, out, network, BigInt(cursor.block_number), finalized);
+    });
+  }
+
   private async inTransaction(
     work: (manager: EntityManager, events: NewEvent[]) => Promise<void>,
   ): Promise<LoggedEvent[]> {
@@ -420,9 +443,18 @@ export class MonitorRepository {
   }
 
   /**
-   * Confirmations = tip − block + 1 for every pending deposit at or below the tip, in one
-   * statement; a deposit reaching its required confirmations (or the finalized height, for
-   * networks that finalize) completes. Only rows that change are written and announced.
+   * Confirmations and completion as a pure function of the committed cursor (`tip`) and each
+   * deposit's block, in one statement:
+   *
+   * Invariant: for every pending deposit at or below the cursor, after this runs, confirmations =
+   * max(stored, tip − block + 1), and it is `completed` once that reaches its required count (or
+   * its block is at or below the finalized height, for networks that finalize). The WHERE clause
+   * compares the stored values with the new ones, so only rows that change are written and
+   * announced: a re-run (after a crash, at start, or concurrently — the callers hold the cursor
+   * row lock) changes nothing and emits nothing twice. `max(stored, …)`: after a reorg rewinds the
+   * cursor, deposits of the kept blocks never count down while the new branch catches up (their
+   * blocks are still on the chain and the chain has only ever been longer); re-mined deposits
+   * restart at 1 through upsertDeposits, orphaned ones are not pending.
    */
   private async updateConfirmations(
     m: EntityManager,
@@ -432,18 +464,19 @@ export class MonitorRepository {
     finalized: bigint | null,
   ): Promise<void> {
     const byFinality = network.finalityRule === 'finalized';
+    const confirmations = `GREATEST(d.confirmations, LEAST($2::bigint - d.block_number + 1, 2147483647))`;
     const done = byFinality
       ? `(d.block_number <= $3::bigint)`
-      : `(($2::bigint - d.block_number + 1) >= d.required_confirmations)`;
+      : `(${confirmations} >= d.required_confirmations)`;
     const rows: ReturnedDeposit[] = await sql(
       m,
       `UPDATE deposits d
-          SET confirmations = LEAST($2::bigint - d.block_number + 1, 2147483647)::int,
+          SET confirmations = ${confirmations}::int,
               status = CASE WHEN ${done} THEN 'completed' ELSE 'pending' END,
               completed_at = CASE WHEN ${done} THEN now() ELSE NULL END,
               updated_at = now()
         WHERE d.network_id = $1 AND d.status = 'pending' AND d.block_number <= $2::bigint
-          AND (d.confirmations <> LEAST($2::bigint - d.block_number + 1, 2147483647) OR ${done})
+          AND (d.confirmations < LEAST($2::bigint - d.block_number + 1, 2147483647) OR ${done})
        ${RETURNING('d')}`,
       byFinality ? [network.id, tip.toString(), (finalized ?? -1n).toString()] : [network.id, tip.toString()],
     );

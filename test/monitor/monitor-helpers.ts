@@ -55,13 +55,31 @@ export async function cursorOf(
   return row ? { number: BigInt(row.block_number), hash: row.block_hash } : undefined;
 }
 
-/** Waits until the follower's cursor is the node's head (same hash). */
+/**
+ * Pending deposits whose confirmations (or completion, on networks counting confirmations) are
+ * behind the committed cursor: the follower settles them in a transaction after the block's.
+ */
+export async function unsettled(db: DataSource, network = 'devnet'): Promise<number> {
+  const [row] = await db.query<{ n: number }[]>(
+    `SELECT count(*)::int AS n FROM deposits d
+       JOIN blockchain_networks n ON n.id = d.network_id
+       JOIN chain_cursors c ON c.network_id = d.network_id
+      WHERE n.key = $1 AND d.status = 'pending' AND d.block_number <= c.block_number
+        AND (d.confirmations < c.block_number - d.block_number + 1
+             OR (n.finality_rule <> 'finalized' AND c.block_number - d.block_number + 1 >= d.required_confirmations))`,
+    [network],
+  );
+  return row?.n ?? 0;
+}
+
+/** Waits until the follower's cursor is the node's head (same hash) and confirmations follow it. */
 export async function synced(db: DataSource, anvil: Anvil, timeoutMs = 20_000): Promise<bigint> {
   return waitFor(
     async () => {
       const head = await anvil.rpc<{ number: Hex; hash: Hex }>('eth_getBlockByNumber', ['latest', false]);
       const cursor = await cursorOf(db);
-      return cursor?.hash === head.hash ? cursor.number : undefined;
+      if (cursor?.hash !== head.hash) return undefined;
+      return (await unsettled(db)) === 0 ? cursor.number : undefined;
     },
     timeoutMs,
     'the follower to reach the head',
