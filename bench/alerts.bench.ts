@@ -26,6 +26,7 @@ import type { EventBus } from '../src/events/event-bus.js';
 import type { EventLogRepository } from '../src/events/event-log.repository.js';
 import type { EmailDeliveryWorker } from '../src/notifications/email-delivery.worker.js';
 import type { BenchRow, BenchSectionRunner } from './bench-types.js';
+import { seededRandom } from '../test/helpers/random.js';
 
 const SYMBOLS: Array<[string, number]> = [
   ['BTCUSDT', 43_000],
@@ -37,17 +38,6 @@ const SYMBOLS: Array<[string, number]> = [
 const CONDITIONS: AlertCondition[] = ['above', 'below', 'crosses_up', 'crosses_down', 'pct_change'];
 const STALE_MS = 60_000;
 const TARGET_P99_MS = 5;
-
-/** Deterministic pseudo-random numbers (mulberry32), so runs are comparable. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const heapMiB = (): number => {
@@ -145,7 +135,7 @@ export const run: BenchSectionRunner = async (ctx) => {
   const ruleCount = Math.round(1_000_000 * ctx.scale);
   const scanTicks = Math.max(50, Math.round(300 * ctx.scale));
   const indexTicks = Math.max(500, Math.round(5000 * ctx.scale));
-  const random = rng(20261130);
+  const random = seededRandom(20261130);
   const startMs = Date.now() - 400 * 1000; // history long enough for the longest window to warm up
   // Warm-up (pct_change windows and a first placement of the loaded rules) + measured ticks.
   const warmupTicks = 310 * SYMBOLS.length;

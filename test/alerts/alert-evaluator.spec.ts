@@ -3,6 +3,7 @@ import { AlertEvaluator } from '../../src/alerts/evaluator/alert-evaluator.js';
 import { FullScanEvaluator } from '../../src/alerts/evaluator/full-scan-evaluator.js';
 import { type AlertCondition, initialArmed, type RuleSpec } from '../../src/alerts/evaluator/rule.js';
 import type { PriceTick } from '../../src/alerts/feed/price-feed.js';
+import { seededRandom } from '../helpers/random.js';
 
 const STALE_MS = 60_000;
 const T0 = 1_800_000_000_000;
@@ -139,7 +140,7 @@ describe(AlertEvaluator.name, () => {
   });
 
   it('fires exactly what a full scan fires, over random rules and prices', () => {
-    const random = mulberry32(42);
+    const random = seededRandom(42);
     const indexed = new AlertEvaluator(STALE_MS);
     const scan = new FullScanEvaluator(STALE_MS);
     const conditions: AlertCondition[] = ['above', 'below', 'crosses_up', 'crosses_down', 'pct_change'];
@@ -174,13 +175,3 @@ describe(AlertEvaluator.name, () => {
     }
   });
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
