@@ -2,6 +2,7 @@ import { Initial1767225600000 } from './1767225600000-Initial.js';
 import { Monitor1767225650000 } from './1767225650000-Monitor.js';
 import { Realtime1767225700000 } from './1767225700000-Realtime.js';
 import { Alerts1767225800000 } from './1767225800000-Alerts.js';
+import { DepositWrites1767225900000 } from './1767225900000-DepositWrites.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Monitor1767225650000,
   Realtime1767225700000,
   Alerts1767225800000,
+  DepositWrites1767225900000,
 ];

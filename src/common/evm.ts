@@ -18,8 +18,25 @@ export function isEvmAddress(value: unknown): value is string {
 /** The stored form of an address: lower-case hex. */
 export const normalizeAddress = (address: string): Hex => address.toLowerCase() as Hex;
 
+/**
+ * EIP-55 forms already computed, by lower-case address. Every deposit event shows two or three
+ * addresses and the same wallets recur; one keccak per address instead of per event (the monitor
+ * builds ~1,000 events per catch-up batch). Bounded: emptied when it reaches its limit.
+ */
+const checksummed = new Map<string, Hex>();
+const CHECKSUM_CACHE_LIMIT = 100_000;
+
 /** The shown form of an address: EIP-55 checksummed. */
-export const checksumAddress = (address: string): Hex => getAddress(address);
+export function checksumAddress(address: string): Hex {
+  const key = address.toLowerCase();
+  let shown = checksummed.get(key);
+  if (shown === undefined) {
+    shown = getAddress(key);
+    if (checksummed.size >= CHECKSUM_CACHE_LIMIT) checksummed.clear();
+    checksummed.set(key, shown);
+  }
+  return shown;
+}
 
 /** Base units (a bigint or its decimal string) to a decimal string for people; never via a JS number. */
 export const toDecimalString = (baseUnits: bigint | string, decimals: number): string =>

@@ -53,8 +53,10 @@ const toWindowBlock = (b: BlockHead): WindowBlock => ({
  * whose parentHash is the tip's hash; a head that does not extend the tip is a gap (fetch the
  * missing blocks in order) or a reorg (walk back by hash to the common ancestor, rewind to it,
  * orphaning what the dropped blocks held, then follow the new branch). Confirmations and completion
- * of pending deposits are not part of that transaction: they are a function of the committed
- * cursor, brought to it by a second one (`settle`) after every commit and at start.
+ * of pending deposits are a function of the committed cursor: a single new block leaves them to a
+ * second transaction (`settle`, right after its commit, so the block's deposits are committed
+ * sooner), a catch-up batch brings them to its last block in its own transaction; `settle` also
+ * runs at start (a crash may have come between a block's commit and its settle).
  */
 export class ChainFollower {
   private readonly logger: Logger;
@@ -233,10 +235,14 @@ export class ChainFollower {
       next.catch(() => undefined); // a failed prefetch is done again when it is needed
       this.prefetched = { from: nextFrom, batch: next };
     }
+    // Catching up, the batch settles confirmations in its own transaction: one transaction per
+    // batch instead of two (no block here is waiting to be announced as it is mined).
+    const finalized = await this.finalizedNumber();
     await this.commit(
       blocks.slice(0, linked),
       batch.deposits.filter((d) => d.blockNumber <= last.number),
       batch.walletSeq,
+      { finalized },
     );
   }
 
@@ -265,8 +271,16 @@ export class ChainFollower {
     this.publish(events);
   }
 
-  /** `walletSeq`: the watch set version the deposits were matched with. */
-  private async commit(blocks: ChainBlock[], deposits: DetectedDeposit[], walletSeq: bigint): Promise<void> {
+  /**
+   * `walletSeq`: the watch set version the deposits were matched with. `settle`: settle
+   * confirmations in the same transaction (else the next sync step does it in its own).
+   */
+  private async commit(
+    blocks: ChainBlock[],
+    deposits: DetectedDeposit[],
+    walletSeq: bigint,
+    settle?: { finalized: bigint | null },
+  ): Promise<void> {
     if (this.stopped) return;
     const result = await this.repository.commitBlocks({
       network: this.network,
@@ -275,8 +289,11 @@ export class ChainFollower {
       deposits,
       windowSize: this.options.windowSize,
       walletSeq: { seen: this.walletSeq, current: walletSeq },
+      settle,
     });
-    this.unsettled = true;
+    // Settling is a function of the cursor over all pending deposits: done in the transaction, it
+    // left nothing behind.
+    this.unsettled = settle === undefined;
     this.window.push(...blocks.map(toWindowBlock));
     if (this.window.length > this.options.windowSize)
       this.window.splice(0, this.window.length - this.options.windowSize);

@@ -44,6 +44,13 @@ export interface CommitBlocksInput {
   windowSize: number;
   /** Wallets with seq in (seen, current] are new to this follower: schedule their start_block backfill. */
   walletSeq: { seen: bigint; current: bigint };
+  /**
+   * Also bring the pending deposits' confirmations to the new cursor in this transaction (what
+   * settleConfirmations does in its own), with the finalized height for networks that finalize.
+   * For catch-up batches, where one transaction less per batch matters more than how soon the
+   * batch's first block is committed.
+   */
+  settle?: { finalized: bigint | null };
 }
 
 export interface CommitResult {
@@ -139,8 +146,9 @@ export class MonitorRepository {
   /**
    * Commits consecutive blocks: cursor and window move to the last one, their deposits are written
    * (one statement) and their events appended — one transaction. Confirmations and completion of
-   * the deposits already pending are not part of it: `settleConfirmations` brings them to the
-   * committed cursor in a second transaction right after (keeping a block's detection short).
+   * the deposits already pending are not part of it unless `settle` is given: otherwise
+   * `settleConfirmations` brings them to the committed cursor in a second transaction right after
+   * (keeping a block's detection short).
    */
   async commitBlocks(input: CommitBlocksInput): Promise<CommitResult> {
     const { network, blocks } = input;
@@ -178,10 +186,18 @@ export class MonitorRepository {
         [network.id, blocks.map((b) => b.number.toString()), blocks.map((b) => b.hash)],
       );
       this.collect(out, network, 'deposit.orphaned', replaced);
-      await this.upsertDeposits(m, out, network, input.deposits);
+      await this.upsertDeposits(
+        m,
+        out,
+        network,
+        input.deposits,
+        last.number,
+        input.settle?.finalized ?? null,
+      );
       if (input.walletSeq.current > input.walletSeq.seen) {
         backfillsScheduled = await this.scheduleBackfills(m, network, input.walletSeq, blocks[0].number - 1n);
       }
+      if (input.settle) await this.updateConfirmations(m, out, network, last.number, input.settle.finalized);
     });
     return { events, backfillsScheduled };
   }
@@ -302,8 +318,9 @@ export class MonitorRepository {
       );
       if (moved.length === 0) return;
       committed = true;
-      await this.upsertDeposits(m, out, network, input.deposits);
-      await this.updateConfirmations(m, out, network, BigInt(cursor.block_number), input.finalized);
+      const tip = BigInt(cursor.block_number);
+      await this.upsertDeposits(m, out, network, input.deposits, tip, input.finalized);
+      await this.updateConfirmations(m, out, network, tip, input.finalized);
     });
     return { committed, events };
   }
@@ -397,30 +414,46 @@ export class MonitorRepository {
    * nothing. A row already there is only touched when it was orphaned (the transaction was mined
    * again: back to pending in its new block) or is recorded under another block (a rescan found it
    * elsewhere); both are announced as `deposit.detected`.
+   *
+   * Rows are written with the confirmations they have at `tip` (the cursor this transaction
+   * commits), by the same rule as updateConfirmations: a deposit found in a block that is already
+   * deep enough (a catch-up batch, a wallet's history) is written `completed` at once and announced
+   * as `deposit.detected` then `deposit.completed`, instead of being written pending and rewritten
+   * by the settle that follows (which doubled the deposit writes of a catch-up). `finalized` null:
+   * not known here; finality-ruled deposits then complete in the next settle.
    */
   private async upsertDeposits(
     m: EntityManager,
     out: NewEvent[],
     network: MonitoredNetwork,
     deposits: readonly DetectedDeposit[],
+    tip: bigint,
+    finalized: bigint | null,
   ): Promise<void> {
     if (deposits.length === 0) return;
     const unique = [...new Map(deposits.map((d) => [`${d.txHash}:${d.logIndex}`, d])).values()];
+    const confirmations = `LEAST($14::bigint - t.block_number + 1, 2147483647)::int`;
+    const done =
+      network.finalityRule === 'finalized'
+        ? `(t.block_number <= $15::bigint)`
+        : `(LEAST($14::bigint - t.block_number + 1, 2147483647) >= $2::int)`;
     const rows: ReturnedDeposit[] = await sql(
       m,
       `INSERT INTO deposits AS d (network_id, tx_hash, log_index, block_number, block_hash, from_address,
               wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount,
-              confirmations, required_confirmations, status)
+              confirmations, required_confirmations, status, completed_at)
        SELECT $1, t.tx_hash, t.log_index, t.block_number, t.block_hash, t.from_address, t.wallet_address,
-              t.asset_type, t.asset_symbol, t.asset_contract, t.asset_decimals, t.amount, 1, $2, 'pending'
+              t.asset_type, t.asset_symbol, t.asset_contract, t.asset_decimals, t.amount, ${confirmations}, $2,
+              CASE WHEN ${done} THEN 'completed' ELSE 'pending' END,
+              CASE WHEN ${done} THEN now() END
          FROM unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
                      $10::text[], $11::text[], $12::smallint[], $13::numeric[])
            AS t(tx_hash, log_index, block_number, block_hash, from_address, wallet_address, asset_type,
                 asset_symbol, asset_contract, asset_decimals, amount)
        ON CONFLICT (network_id, tx_hash, log_index) DO UPDATE
-          SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = 'pending',
-              confirmations = 1, required_confirmations = EXCLUDED.required_confirmations,
-              completed_at = NULL, orphaned_at = NULL, updated_at = now()
+          SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = EXCLUDED.status,
+              confirmations = EXCLUDED.confirmations, required_confirmations = EXCLUDED.required_confirmations,
+              completed_at = EXCLUDED.completed_at, orphaned_at = NULL, updated_at = now()
         WHERE d.status = 'orphaned' OR d.block_hash <> EXCLUDED.block_hash
        ${RETURNING('d')}`,
       [
@@ -437,9 +470,14 @@ export class MonitorRepository {
         unique.map((d) => d.contract),
         unique.map((d) => d.decimals),
         unique.map((d) => d.amount.toString()),
+        tip.toString(),
+        ...(network.finalityRule === 'finalized' ? [(finalized ?? -1n).toString()] : []),
       ],
     );
     this.collect(out, network, 'deposit.detected', rows);
+    const completed = rows.filter((r) => r.status === 'completed');
+    sortByPosition(completed);
+    this.collect(out, network, 'deposit.completed', completed);
   }
 
   /**
@@ -454,7 +492,7 @@ export class MonitorRepository {
    * row lock) changes nothing and emits nothing twice. `max(stored, …)`: after a reorg rewinds the
    * cursor, deposits of the kept blocks never count down while the new branch catches up (their
    * blocks are still on the chain and the chain has only ever been longer); re-mined deposits
-   * restart at 1 through upsertDeposits, orphaned ones are not pending.
+   * restart at their new block through upsertDeposits, orphaned ones are not pending.
    */
   private async updateConfirmations(
     m: EntityManager,
@@ -480,7 +518,7 @@ export class MonitorRepository {
        ${RETURNING('d')}`,
       byFinality ? [network.id, tip.toString(), (finalized ?? -1n).toString()] : [network.id, tip.toString()],
     );
-    rows.sort((a, b) => Number(BigInt(a.block_number) - BigInt(b.block_number)) || a.log_index - b.log_index);
+    sortByPosition(rows);
     for (const row of rows) {
       this.collect(out, network, row.status === 'completed' ? 'deposit.completed' : 'deposit.confirmation', [
         row,
@@ -498,4 +536,9 @@ export class MonitorRepository {
       out.push(depositEvent(type, { ...row, network_key: network.key, chain_id: network.chainId }));
     }
   }
+}
+
+/** Chain order: by block, then by log index (native transfers, -1, before their logs). */
+function sortByPosition(rows: ReturnedDeposit[]): void {
+  rows.sort((a, b) => Number(BigInt(a.block_number) - BigInt(b.block_number)) || a.log_index - b.log_index);
 }

@@ -243,8 +243,17 @@ describe(ChainFollower.name, () => {
     await anvil.mine();
     await synced(app.dataSource, anvil);
     expect((await depositsOf(app.dataSource, address)).map((d) => d.tx_hash)).toEqual([first, second, third]);
-    const detected = (await eventsOf(app.dataSource, address)).filter((e) => e.type === 'deposit.detected');
-    expect(detected).toHaveLength(3);
+    const events = await eventsOf(app.dataSource, address);
+    expect(events.filter((e) => e.type === 'deposit.detected')).toHaveLength(3);
+    // `first` was 5 blocks deep when backfilled: written completed at once, announced detected →
+    // completed; `second` (the tip then) was written pending with 1 confirmation.
+    const of = (tx: Hex) =>
+      events.filter((e) => e.data.tx_hash === tx).map((e) => [e.type, e.data.status, e.data.confirmations]);
+    expect(of(first)).toEqual([
+      ['deposit.detected', 'completed', 5],
+      ['deposit.completed', 'completed', 5],
+    ]);
+    expect(of(second)[0]).toEqual(['deposit.detected', 'pending', 1]);
   });
 
   it('stops watching a deleted wallet', async () => {
