@@ -33,6 +33,7 @@ import type { BenchContext, BenchRow, BenchSection, BenchSectionRunner } from '.
 const WATCHED = 10_000;
 const TX_PER_BLOCK = 200;
 const MEMORY_ADDRESSES = 1_000_000;
+const SEND_BATCHES = 4;
 const randomAddress = (): Hex => `0x${randomBytes(20).toString('hex')}`;
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
@@ -64,17 +65,19 @@ async function sendTransfers(anvil: Anvil, recipients: readonly Hex[]): Promise<
       nonces.set(sender, Number(await anvil.rpc<Hex>('eth_getTransactionCount', [sender, 'pending'])));
     }
   }
-  await rpcBatch(
-    anvil,
-    recipients.map((to, i) => {
-      const from = senders[i % senders.length];
-      const nonce = nonces.get(from)!;
-      nonces.set(from, nonce + 1);
-      return {
-        method: 'eth_sendTransaction',
-        params: [{ from, to, value: '0x1', gas: '0x5208', nonce: `0x${nonce.toString(16)}` }],
-      };
-    }),
+  const calls = recipients.map((to, i) => {
+    const from = senders[i % senders.length];
+    const nonce = nonces.get(from)!;
+    nonces.set(from, nonce + 1);
+    return {
+      method: 'eth_sendTransaction',
+      params: [{ from, to, value: '0x1', gas: '0x5208', nonce: `0x${nonce.toString(16)}` }],
+    };
+  });
+  // Four batches at once: anvil takes them on several threads (~30 % faster than one batch here).
+  const size = Math.ceil(calls.length / SEND_BATCHES);
+  await Promise.all(
+    Array.from({ length: SEND_BATCHES }, (_, i) => rpcBatch(anvil, calls.slice(i * size, (i + 1) * size))),
   );
 }
 
@@ -305,7 +308,8 @@ async function backfillThroughput(
   watched: readonly Hex[],
 ) {
   const target = Math.max(50, Math.round(5000 * ctx.scale));
-  const budgetMs = 240_000 * Math.max(ctx.scale, 0.25);
+  // anvil makes ~10 blocks of 200 transfers a second here: 5,000 take 8 to 9 minutes.
+  const budgetMs = 720_000 * Math.max(ctx.scale, 0.1);
   ctx.log(`backfill: generating up to ${target} blocks × ${TX_PER_BLOCK} tx (budget ${budgetMs / 1000} s)`);
   const unwatched = Array.from({ length: 1000 }, randomAddress);
   const genStarted = performance.now();
