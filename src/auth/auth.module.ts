@@ -1,3 +1,5 @@
+import { createSecretKey } from 'node:crypto';
+
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -15,7 +17,10 @@ import { resolveJwtSecret } from './jwt-secret.js';
     JwtModule.registerAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        secret: resolveJwtSecret(config),
+        // A KeyObject, made once: given a string, jsonwebtoken first tries to read it as a PEM
+        // public key on every verify and makes a secret key from it when that throws (~0.6 ms of
+        // CPU per authenticated request or socket connection, against ~15 µs this way).
+        secret: createSecretKey(Buffer.from(resolveJwtSecret(config))),
         signOptions: { expiresIn: config.auth.jwtExpiresInSeconds, algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),
