@@ -6,9 +6,11 @@
  *   BENCH_SCALE=0.2             shrink sizes for a quick run (the report says so)
  *   BENCH_DATABASE_URL=…        PostgreSQL server to use (default: TEST_DATABASE_URL, else embedded)
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -31,6 +33,42 @@ async function databaseServer(): Promise<{ url: string; stop(): Promise<void> }>
   return embedded;
 }
 
+/**
+ * A fixed single-threaded workload (JSON.parse of a 200-trace `trace_block` answer, as the monitor
+ * does per block, and SHA-256), median of 5, in ms. The same machine type has been seen to run
+ * twice as fast one day as another: compare runs (and their targets) with this figure beside them.
+ */
+function cpuReference(): number {
+  const trace = {
+    action: {
+      from: `0x${'a'.repeat(40)}`,
+      callType: 'call',
+      gas: '0x0',
+      input: '0x',
+      to: `0x${'b'.repeat(40)}`,
+      value: '0x1',
+    },
+    blockHash: `0x${'c'.repeat(64)}`,
+    blockNumber: 1,
+    result: { gasUsed: '0x0', output: '0x' },
+    subtraces: 0,
+    traceAddress: [],
+    transactionHash: `0x${'d'.repeat(64)}`,
+    transactionPosition: 0,
+    type: 'call',
+  };
+  const text = JSON.stringify({ jsonrpc: '2.0', id: 1, result: Array.from({ length: 200 }, () => trace) });
+  const data = Buffer.alloc(1 << 20, 7);
+  const times: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const started = performance.now();
+    for (let i = 0; i < 300; i++) JSON.parse(text);
+    for (let i = 0; i < 64; i++) createHash('sha256').update(data).digest();
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[2];
+}
+
 function table(section: BenchSection): string {
   const lines = ['| metric | value | target | met |', '| --- | --- | --- | --- |'];
   for (const row of section.rows) {
@@ -46,6 +84,8 @@ async function main(): Promise<void> {
   if (!(scale > 0 && scale <= 1)) throw new Error('BENCH_SCALE must be in (0, 1]');
   const date = new Date().toISOString().slice(0, 10);
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
+  const reference = cpuReference();
+  console.log(`CPU reference workload: ${reference.toFixed(0)} ms`);
   const server = await databaseServer();
   const ctx: BenchContext = {
     databaseServerUrl: server.url,
@@ -82,7 +122,10 @@ async function main(): Promise<void> {
     await server.stop();
   }
 
-  const header = `Machine: ${machine}. Date: ${date}.${scale === 1 ? '' : ` Scale: ${scale} (sizes reduced).`}`;
+  const after = cpuReference();
+  const header =
+    `Machine: ${machine}. Date: ${date}.${scale === 1 ? '' : ` Scale: ${scale} (sizes reduced).`}` +
+    ` CPU reference workload (bench/run.ts cpuReference; lower is faster): ${reference.toFixed(0)} ms before, ${after.toFixed(0)} ms after.`;
   const body = results
     .map((s) =>
       [`### ${s.title}`, '', s.rows.length ? table(s) : '', '', ...(s.notes ?? []).map((n) => `- ${n}`)].join(
@@ -92,7 +135,9 @@ async function main(): Promise<void> {
     .join('\n\n');
   const resultsDir = path.join(root, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
-  const reportFile = path.join(resultsDir, `${date}-${os.hostname()}.md`);
+  // Date and UTC time: a second run the same day gets its own report.
+  const time = new Date().toISOString().slice(11, 16).replace(':', '');
+  const reportFile = path.join(resultsDir, `${date}-${time}-${os.hostname()}.md`);
   await writeFile(reportFile, `# Benchmark report\n\n${header}\n\n${body}\n`);
 
   const benchmarksFile = path.join(root, 'BENCHMARKS.md');
