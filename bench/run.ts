@@ -82,7 +82,8 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
   const scale = Number(process.env.BENCH_SCALE ?? '1');
   if (!(scale > 0 && scale <= 1)) throw new Error('BENCH_SCALE must be in (0, 1]');
-  const date = new Date().toISOString().slice(0, 10);
+  const startedAt = new Date().toISOString();
+  const date = startedAt.slice(0, 10);
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.platform()} ${os.release()}, Node ${process.version}`;
   const reference = cpuReference();
   console.log(`CPU reference workload: ${reference.toFixed(0)} ms`);
@@ -135,8 +136,8 @@ async function main(): Promise<void> {
     .join('\n\n');
   const resultsDir = path.join(root, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
-  // Date and UTC time: a second run the same day gets its own report.
-  const time = new Date().toISOString().slice(11, 16).replace(':', '');
+  // Date and UTC start time: a second run the same day gets its own report.
+  const time = startedAt.slice(11, 16).replace(':', '');
   const reportFile = path.join(resultsDir, `${date}-${time}-${os.hostname()}.md`);
   await writeFile(reportFile, `# Benchmark report\n\n${header}\n\n${body}\n`);
 
