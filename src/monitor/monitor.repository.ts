@@ -411,9 +411,18 @@ export class MonitorRepository {
 
   /**
    * One statement for a block's (or batch's) deposits. Idempotent: replaying a block changes
-   * nothing. A row already there is only touched when it was orphaned (the transaction was mined
-   * again: back to pending in its new block) or is recorded under another block (a rescan found it
-   * elsewhere); both are announced as `deposit.detected`.
+   * nothing. Three cases, each announced as `deposit.detected` when it changes a row:
+   *
+   * - **revived**: the transfer is an orphaned deposit mined again (a reorg dropped its block, the
+   *   new branch holds its transaction). The orphaned row becomes live again in its new block: same
+   *   deposit id, same room, whatever its new log index. A transfer is identified by transaction,
+   *   token (none for native), sender, recipient and amount, and the n-th such transfer of a
+   *   transaction pairs with the n-th orphaned one — never by log index alone: an ERC-20 log's
+   *   index is block-wide and moves when the transaction lands elsewhere in a block, and another
+   *   transfer of the same transaction may then sit at the old index.
+   * - **new**: inserted. Only live (not orphaned) rows are unique per (network, tx, log index).
+   * - **moved**: a live row recorded under another block (a rescan after a reorg deeper than the
+   *   window found it elsewhere) takes its new block.
    *
    * Rows are written with the confirmations they have at `tip` (the cursor this transaction
    * commits), by the same rule as updateConfirmations: a deposit found in a block that is already
@@ -437,25 +446,56 @@ export class MonitorRepository {
       network.finalityRule === 'finalized'
         ? `(t.block_number <= $15::bigint)`
         : `(LEAST($14::bigint - t.block_number + 1, 2147483647) >= $2::int)`;
+    const transfer = `tx_hash, asset_contract, wallet_address, from_address, amount`;
     const rows: ReturnedDeposit[] = await sql(
       m,
-      `INSERT INTO deposits AS d (network_id, tx_hash, log_index, block_number, block_hash, from_address,
-              wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount,
-              confirmations, required_confirmations, status, completed_at)
-       SELECT $1, t.tx_hash, t.log_index, t.block_number, t.block_hash, t.from_address, t.wallet_address,
-              t.asset_type, t.asset_symbol, t.asset_contract, t.asset_decimals, t.amount, ${confirmations}, $2,
-              CASE WHEN ${done} THEN 'completed' ELSE 'pending' END,
-              CASE WHEN ${done} THEN now() END
-         FROM unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
-                     $10::text[], $11::text[], $12::smallint[], $13::numeric[])
-           AS t(tx_hash, log_index, block_number, block_hash, from_address, wallet_address, asset_type,
-                asset_symbol, asset_contract, asset_decimals, amount)
-       ON CONFLICT (network_id, tx_hash, log_index) DO UPDATE
-          SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = EXCLUDED.status,
-              confirmations = EXCLUDED.confirmations, required_confirmations = EXCLUDED.required_confirmations,
-              completed_at = EXCLUDED.completed_at, orphaned_at = NULL, updated_at = now()
-        WHERE d.status = 'orphaned' OR d.block_hash <> EXCLUDED.block_hash
-       ${RETURNING('d')}`,
+      `WITH t AS (
+         SELECT t.*, row_number() OVER (PARTITION BY ${transfer} ORDER BY t.log_index) AS nth
+           FROM unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
+                       $10::text[], $11::text[], $12::smallint[], $13::numeric[])
+             AS t(tx_hash, log_index, block_number, block_hash, from_address, wallet_address, asset_type,
+                  asset_symbol, asset_contract, asset_decimals, amount)
+       ),
+       orphaned AS (
+         SELECT o.id, o.tx_hash, o.asset_contract, o.wallet_address, o.from_address, o.amount,
+                row_number() OVER (PARTITION BY ${transfer} ORDER BY o.log_index, o.id) AS nth
+           FROM deposits o
+          WHERE o.network_id = $1 AND o.status = 'orphaned' AND o.tx_hash = ANY($3::text[])
+       ),
+       revived AS (
+         UPDATE deposits d
+            SET log_index = t.log_index, block_number = t.block_number, block_hash = t.block_hash,
+                status = CASE WHEN ${done} THEN 'completed' ELSE 'pending' END, confirmations = ${confirmations},
+                required_confirmations = $2, completed_at = CASE WHEN ${done} THEN now() END,
+                orphaned_at = NULL, updated_at = now()
+           FROM orphaned o
+           JOIN t ON t.tx_hash = o.tx_hash AND t.asset_contract IS NOT DISTINCT FROM o.asset_contract
+                 AND t.wallet_address = o.wallet_address AND t.from_address = o.from_address
+                 AND t.amount = o.amount AND t.nth = o.nth
+          WHERE d.id = o.id
+            AND NOT EXISTS (SELECT 1 FROM deposits l
+                             WHERE l.network_id = $1 AND l.tx_hash = t.tx_hash AND l.log_index = t.log_index
+                               AND l.status <> 'orphaned')
+         ${RETURNING('d')}
+       ),
+       written AS (
+         INSERT INTO deposits AS d (network_id, tx_hash, log_index, block_number, block_hash, from_address,
+                wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount,
+                confirmations, required_confirmations, status, completed_at)
+         SELECT $1, t.tx_hash, t.log_index, t.block_number, t.block_hash, t.from_address, t.wallet_address,
+                t.asset_type, t.asset_symbol, t.asset_contract, t.asset_decimals, t.amount, ${confirmations}, $2,
+                CASE WHEN ${done} THEN 'completed' ELSE 'pending' END,
+                CASE WHEN ${done} THEN now() END
+           FROM t
+          WHERE NOT EXISTS (SELECT 1 FROM revived r WHERE r.tx_hash = t.tx_hash AND r.log_index = t.log_index)
+         ON CONFLICT (network_id, tx_hash, log_index) WHERE status <> 'orphaned' DO UPDATE
+            SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = EXCLUDED.status,
+                confirmations = EXCLUDED.confirmations, required_confirmations = EXCLUDED.required_confirmations,
+                completed_at = EXCLUDED.completed_at, updated_at = now()
+          WHERE d.block_hash <> EXCLUDED.block_hash
+         ${RETURNING('d')}
+       )
+       SELECT * FROM revived UNION ALL SELECT * FROM written`,
       [
         network.id,
         network.requiredConfirmations,
@@ -474,10 +514,18 @@ export class MonitorRepository {
         ...(network.finalityRule === 'finalized' ? [(finalized ?? -1n).toString()] : []),
       ],
     );
+    // Announced in the order they were found (chain order: by block, then transaction, then log),
+    // not in the statement's (revived rows first, the rest in any order).
+    const found = new Map(unique.map((d, i) => [`${d.txHash}:${d.logIndex}`, i]));
+    const order = (r: ReturnedDeposit) => found.get(`${r.tx_hash}:${r.log_index}`) ?? Infinity;
+    rows.sort((a, b) => order(a) - order(b));
     this.collect(out, network, 'deposit.detected', rows);
-    const completed = rows.filter((r) => r.status === 'completed');
-    sortByPosition(completed);
-    this.collect(out, network, 'deposit.completed', completed);
+    this.collect(
+      out,
+      network,
+      'deposit.completed',
+      rows.filter((r) => r.status === 'completed'),
+    );
   }
 
   /**

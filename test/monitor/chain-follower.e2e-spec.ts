@@ -3,6 +3,7 @@ import { ChainFollower } from '../../src/monitor/chain-follower.js';
 import { WatchSet } from '../../src/monitor/watch-set.js';
 import {
   type Anvil,
+  ANVIL_ACCOUNTS,
   deployTestToken,
   revertedTransfer,
   sendEth,
@@ -146,6 +147,50 @@ describe(ChainFollower.name, () => {
       'deposit.detected',
       'deposit.orphaned',
       'deposit.detected',
+    ]);
+  });
+
+  it('revives the same ERC-20 deposit when its transaction is re-mined at another log index', async () => {
+    const token = await deployTestToken(anvil, { symbol: 'DAI', decimals: 18 });
+    await app.dataSource.query(
+      `INSERT INTO tokens (network_id, contract_address, symbol, decimals)
+       SELECT id, $1, 'DAI', 18 FROM blockchain_networks WHERE key = 'devnet'`,
+      [token],
+    );
+    const filler = ANVIL_ACCOUNTS[1].address;
+    await sendToken(anvil, { token, to: filler, amount: 10n ** 20n });
+    await anvil.mine();
+    const wallet = await watch(randomAddress());
+    // The first transfer of the block is someone else's: the deposit's log is the block's second.
+    await sendToken(anvil, { token, from: 1, to: randomAddress(), amount: 1n });
+    const tx = await sendToken(anvil, { token, to: wallet, amount: 5n * 10n ** 18n });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    const [before] = await depositsOf(app.dataSource, wallet);
+    expect(before).toMatchObject({ tx_hash: tx, log_index: 1, status: 'pending' });
+    const raw = await rawTransaction(anvil, tx);
+
+    await anvil.reorg(1);
+    await waitFor(async () => ((await statusOf(wallet, tx))?.status === 'orphaned' ? true : undefined));
+    await synced(app.dataSource, anvil);
+    await sendRaw(anvil, raw); // alone in its new block: log index 0
+    const again = await anvil.mine();
+    await synced(app.dataSource, anvil);
+
+    const rows = await depositsOf(app.dataSource, wallet);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      tx_hash: tx,
+      log_index: 0,
+      status: 'pending',
+      block_number: again.toString(),
+      amount: (5n * 10n ** 18n).toString(),
+    });
+    const events = await eventsOf(app.dataSource, wallet);
+    expect(events.map((e) => [e.type, e.data.deposit_id, e.data.log_index])).toEqual([
+      ['deposit.detected', before.id, 1],
+      ['deposit.orphaned', before.id, 1],
+      ['deposit.detected', before.id, 0],
     ]);
   });
 

@@ -9,6 +9,7 @@ import { waitFor } from '../helpers/process.js';
 export const randomAddress = (): Hex => `0x${randomBytes(20).toString('hex')}`;
 
 export interface DepositView {
+  id: string;
   tx_hash: string;
   log_index: number;
   block_number: string;
@@ -23,7 +24,7 @@ export interface DepositView {
 
 export async function depositsOf(db: DataSource, address: string): Promise<DepositView[]> {
   return db.query(
-    `SELECT tx_hash, log_index, block_number::text AS block_number, block_hash, status, confirmations,
+    `SELECT id, tx_hash, log_index, block_number::text AS block_number, block_hash, status, confirmations,
             amount::text AS amount, asset_type, asset_symbol, asset_decimals
        FROM deposits WHERE wallet_address = $1 ORDER BY deposits.block_number, log_index, tx_hash`,
     [address.toLowerCase()],
@@ -34,7 +35,17 @@ export async function eventsOf(
   db: DataSource,
   address: string,
 ): Promise<
-  { type: string; data: { tx_hash: string; status: string; confirmations: number; amount: string } }[]
+  {
+    type: string;
+    data: {
+      deposit_id: string;
+      tx_hash: string;
+      log_index: number;
+      status: string;
+      confirmations: number;
+      amount: string;
+    };
+  }[]
 > {
   const rows: { type: string; payload: never }[] = await db.query(
     `SELECT type, payload FROM event_log WHERE room = $1 ORDER BY id`,
