@@ -446,16 +446,21 @@ export class MonitorRepository {
       network.finalityRule === 'finalized'
         ? `(t.block_number <= $15::bigint)`
         : `(LEAST($14::bigint - t.block_number + 1, 2147483647) >= $2::int)`;
-    const transfer = `tx_hash, asset_contract, wallet_address, from_address, amount`;
-    const rows: ReturnedDeposit[] = await sql(
+    // Orphaned deposits are rare: a cheap probe (deposits_orphaned_tx_idx) keeps the common case a
+    // plain insert and leaves the pairing below to writes that can revive something.
+    const [probe] = await sql<{ any: boolean }>(
       m,
-      `WITH t AS (
-         SELECT t.*, row_number() OVER (PARTITION BY ${transfer} ORDER BY t.log_index) AS nth
-           FROM unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
-                       $10::text[], $11::text[], $12::smallint[], $13::numeric[])
-             AS t(tx_hash, log_index, block_number, block_hash, from_address, wallet_address, asset_type,
-                  asset_symbol, asset_contract, asset_decimals, amount)
-       ),
+      `SELECT EXISTS (SELECT 1 FROM deposits WHERE network_id = $1 AND status = 'orphaned'
+                        AND tx_hash = ANY($2::text[])) AS any`,
+      [network.id, [...new Set(unique.map((d) => d.txHash))]],
+    );
+    const revive = probe?.any === true;
+    const transfer = `tx_hash, asset_contract, wallet_address, from_address, amount`;
+    const input = `unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
+                          $10::text[], $11::text[], $12::smallint[], $13::numeric[])
+                     AS t(tx_hash, log_index, block_number, block_hash, from_address, wallet_address, asset_type,
+                          asset_symbol, asset_contract, asset_decimals, amount)`;
+    const revivedCte = `
        orphaned AS (
          SELECT o.id, o.tx_hash, o.asset_contract, o.wallet_address, o.from_address, o.amount,
                 row_number() OVER (PARTITION BY ${transfer} ORDER BY o.log_index, o.id) AS nth
@@ -477,7 +482,13 @@ export class MonitorRepository {
                              WHERE l.network_id = $1 AND l.tx_hash = t.tx_hash AND l.log_index = t.log_index
                                AND l.status <> 'orphaned')
          ${RETURNING('d')}
-       ),
+       ),`;
+    const rows: ReturnedDeposit[] = await sql(
+      m,
+      `WITH t AS (
+         SELECT t.*${revive ? `, row_number() OVER (PARTITION BY ${transfer} ORDER BY t.log_index) AS nth` : ''}
+           FROM ${input}
+       ),${revive ? revivedCte : ''}
        written AS (
          INSERT INTO deposits AS d (network_id, tx_hash, log_index, block_number, block_hash, from_address,
                 wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount,
@@ -487,7 +498,7 @@ export class MonitorRepository {
                 CASE WHEN ${done} THEN 'completed' ELSE 'pending' END,
                 CASE WHEN ${done} THEN now() END
            FROM t
-          WHERE NOT EXISTS (SELECT 1 FROM revived r WHERE r.tx_hash = t.tx_hash AND r.log_index = t.log_index)
+         ${revive ? `WHERE NOT EXISTS (SELECT 1 FROM revived r WHERE r.tx_hash = t.tx_hash AND r.log_index = t.log_index)` : ''}
          ON CONFLICT (network_id, tx_hash, log_index) WHERE status <> 'orphaned' DO UPDATE
             SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = EXCLUDED.status,
                 confirmations = EXCLUDED.confirmations, required_confirmations = EXCLUDED.required_confirmations,
@@ -495,7 +506,7 @@ export class MonitorRepository {
           WHERE d.block_hash <> EXCLUDED.block_hash
          ${RETURNING('d')}
        )
-       SELECT * FROM revived UNION ALL SELECT * FROM written`,
+       ${revive ? 'SELECT * FROM revived UNION ALL ' : ''}SELECT * FROM written`,
       [
         network.id,
         network.requiredConfirmations,
