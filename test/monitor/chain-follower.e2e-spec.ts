@@ -31,6 +31,17 @@ describe(ChainFollower.name, () => {
     return address;
   };
 
+  /** A test token deployed on anvil and listed for devnet (the monitor re-reads tokens each block). */
+  const listedToken = async (symbol: string, decimals: number): Promise<Hex> => {
+    const token = await deployTestToken(anvil, { symbol, decimals });
+    await app.dataSource.query(
+      `INSERT INTO tokens (network_id, contract_address, symbol, decimals)
+       SELECT id, $1, $2, $3 FROM blockchain_networks WHERE key = 'devnet'`,
+      [token, symbol, decimals],
+    );
+    return token;
+  };
+
   const statusOf = async (address: Hex, tx: Hex) =>
     (await depositsOf(app.dataSource, address)).find((d) => d.tx_hash === tx);
 
@@ -76,12 +87,7 @@ describe(ChainFollower.name, () => {
   });
 
   it('detects an ERC-20 deposit of a listed token with its decimals', async () => {
-    const token = await deployTestToken(anvil, { symbol: 'USDT', decimals: 6 });
-    await app.dataSource.query(
-      `INSERT INTO tokens (network_id, contract_address, symbol, decimals)
-       SELECT id, $1, 'USDT', 6 FROM blockchain_networks WHERE key = 'devnet'`,
-      [token],
-    );
+    const token = await listedToken('USDT', 6);
     const wallet = await watch(randomAddress());
     const tx = await sendToken(anvil, { token, to: wallet, amount: 1_234_567n });
     await anvil.mine();
@@ -151,12 +157,7 @@ describe(ChainFollower.name, () => {
   });
 
   it('revives the same ERC-20 deposit when its transaction is re-mined at another log index', async () => {
-    const token = await deployTestToken(anvil, { symbol: 'DAI', decimals: 18 });
-    await app.dataSource.query(
-      `INSERT INTO tokens (network_id, contract_address, symbol, decimals)
-       SELECT id, $1, 'DAI', 18 FROM blockchain_networks WHERE key = 'devnet'`,
-      [token],
-    );
+    const token = await listedToken('DAI', 18);
     const filler = ANVIL_ACCOUNTS[1].address;
     await sendToken(anvil, { token, to: filler, amount: 10n ** 20n });
     await anvil.mine();
