@@ -441,26 +441,24 @@ export class MonitorRepository {
   ): Promise<void> {
     if (deposits.length === 0) return;
     const unique = [...new Map(deposits.map((d) => [`${d.txHash}:${d.logIndex}`, d])).values()];
-    const confirmations = `LEAST($14::bigint - t.block_number + 1, 2147483647)::int`;
-    const done =
-      network.finalityRule === 'finalized'
-        ? `(t.block_number <= $15::bigint)`
-        : `(LEAST($14::bigint - t.block_number + 1, 2147483647) >= $2::int)`;
-    // Orphaned deposits are rare: a cheap probe (deposits_orphaned_tx_idx) keeps the common case a
-    // plain insert and leaves the pairing below to writes that can revive something.
-    const [probe] = await sql<{ any: boolean }>(
-      m,
-      `SELECT EXISTS (SELECT 1 FROM deposits WHERE network_id = $1 AND status = 'orphaned'
-                        AND tx_hash = ANY($2::text[])) AS any`,
-      [network.id, [...new Set(unique.map((d) => d.txHash))]],
-    );
-    const revive = probe?.any === true;
+    const rule = confirmationRule(network, {
+      tip: '$14',
+      block: 't.block_number',
+      required: '$2::int',
+      finalized: '$15',
+    });
+    const confirmations = `${rule.confirmations}::int`;
+    const done = rule.done;
     const transfer = `tx_hash, asset_contract, wallet_address, from_address, amount`;
-    const input = `unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
-                          $10::text[], $11::text[], $12::smallint[], $13::numeric[])
-                     AS t(tx_hash, log_index, block_number, block_hash, from_address, wallet_address, asset_type,
-                          asset_symbol, asset_contract, asset_decimals, amount)`;
-    const revivedCte = `
+    const rows: ReturnedDeposit[] = await sql(
+      m,
+      `WITH t AS (
+         SELECT t.*, row_number() OVER (PARTITION BY ${transfer} ORDER BY t.log_index) AS nth
+           FROM unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
+                       $10::text[], $11::text[], $12::smallint[], $13::numeric[])
+             AS t(tx_hash, log_index, block_number, block_hash, from_address, wallet_address, asset_type,
+                  asset_symbol, asset_contract, asset_decimals, amount)
+       ),
        orphaned AS (
          SELECT o.id, o.tx_hash, o.asset_contract, o.wallet_address, o.from_address, o.amount,
                 row_number() OVER (PARTITION BY ${transfer} ORDER BY o.log_index, o.id) AS nth
@@ -482,13 +480,7 @@ export class MonitorRepository {
                              WHERE l.network_id = $1 AND l.tx_hash = t.tx_hash AND l.log_index = t.log_index
                                AND l.status <> 'orphaned')
          ${RETURNING('d')}
-       ),`;
-    const rows: ReturnedDeposit[] = await sql(
-      m,
-      `WITH t AS (
-         SELECT t.*${revive ? `, row_number() OVER (PARTITION BY ${transfer} ORDER BY t.log_index) AS nth` : ''}
-           FROM ${input}
-       ),${revive ? revivedCte : ''}
+       ),
        written AS (
          INSERT INTO deposits AS d (network_id, tx_hash, log_index, block_number, block_hash, from_address,
                 wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount,
@@ -498,7 +490,7 @@ export class MonitorRepository {
                 CASE WHEN ${done} THEN 'completed' ELSE 'pending' END,
                 CASE WHEN ${done} THEN now() END
            FROM t
-         ${revive ? `WHERE NOT EXISTS (SELECT 1 FROM revived r WHERE r.tx_hash = t.tx_hash AND r.log_index = t.log_index)` : ''}
+          WHERE NOT EXISTS (SELECT 1 FROM revived r WHERE r.tx_hash = t.tx_hash AND r.log_index = t.log_index)
          ON CONFLICT (network_id, tx_hash, log_index) WHERE status <> 'orphaned' DO UPDATE
             SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = EXCLUDED.status,
                 confirmations = EXCLUDED.confirmations, required_confirmations = EXCLUDED.required_confirmations,
@@ -506,7 +498,7 @@ export class MonitorRepository {
           WHERE d.block_hash <> EXCLUDED.block_hash
          ${RETURNING('d')}
        )
-       ${revive ? 'SELECT * FROM revived UNION ALL ' : ''}SELECT * FROM written`,
+       SELECT * FROM revived UNION ALL SELECT * FROM written`,
       [
         network.id,
         network.requiredConfirmations,
@@ -561,10 +553,13 @@ export class MonitorRepository {
     finalized: bigint | null,
   ): Promise<void> {
     const byFinality = network.finalityRule === 'finalized';
-    const confirmations = `GREATEST(d.confirmations, LEAST($2::bigint - d.block_number + 1, 2147483647))`;
-    const done = byFinality
-      ? `(d.block_number <= $3::bigint)`
-      : `(${confirmations} >= d.required_confirmations)`;
+    const { atTip, confirmations, done } = confirmationRule(network, {
+      tip: '$2',
+      block: 'd.block_number',
+      required: 'd.required_confirmations',
+      finalized: '$3',
+      stored: 'd.confirmations',
+    });
     const rows: ReturnedDeposit[] = await sql(
       m,
       `UPDATE deposits d
@@ -573,7 +568,7 @@ export class MonitorRepository {
               completed_at = CASE WHEN ${done} THEN now() ELSE NULL END,
               updated_at = now()
         WHERE d.network_id = $1 AND d.status = 'pending' AND d.block_number <= $2::bigint
-          AND (d.confirmations < LEAST($2::bigint - d.block_number + 1, 2147483647) OR ${done})
+          AND (d.confirmations < ${atTip} OR ${done})
        ${RETURNING('d')}`,
       byFinality ? [network.id, tip.toString(), (finalized ?? -1n).toString()] : [network.id, tip.toString()],
     );
@@ -595,6 +590,26 @@ export class MonitorRepository {
       out.push(depositEvent(type, { ...row, network_key: network.key, chain_id: network.chainId }));
     }
   }
+}
+
+/**
+ * The confirmation rule as SQL over the given expressions: a deposit in `block` has
+ * `tip − block + 1` confirmations at the cursor `tip` (capped to an int; never fewer than `stored`
+ * when given), and is done when they reach `required` — or, on networks whose finality rule is
+ * 'finalized', when its block is at or below `finalized`. One rule for writing new deposits and
+ * for settling pending ones.
+ */
+function confirmationRule(
+  network: MonitoredNetwork,
+  e: { tip: string; block: string; required: string; finalized: string; stored?: string },
+): { atTip: string; confirmations: string; done: string } {
+  const atTip = `LEAST(${e.tip}::bigint - ${e.block} + 1, 2147483647)`;
+  const confirmations = e.stored ? `GREATEST(${e.stored}, ${atTip})` : atTip;
+  const done =
+    network.finalityRule === 'finalized'
+      ? `(${e.block} <= ${e.finalized}::bigint)`
+      : `(${confirmations} >= ${e.required})`;
+  return { atTip, confirmations, done };
 }
 
 /** Chain order: by block, then by log index (native transfers, -1, before their logs). */
