@@ -1,0 +1,66 @@
+import type { DataSource } from 'typeorm';
+
+import { createDataSource } from '../../src/database/data-source.js';
+import { runMigrationsLocked } from '../../src/database/migrate.js';
+import type { DomainEventType, NewEvent } from '../../src/events/domain-events.js';
+import { EventLogRepository } from '../../src/events/event-log.repository.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+const TYPES: DomainEventType[] = ['deposit.detected', 'deposit.confirmation', 'deposit.completed'];
+
+/** Events whose payloads differ in every field a misaligned write would mix up. */
+const someEvents = (count: number, tag: string): NewEvent[] =>
+  Array.from(
+    { length: count },
+    (_, i) =>
+      ({
+        type: TYPES[i % TYPES.length],
+        room: `0x${(i % 7).toString(16).padStart(40, '0')}`,
+        // Quotes, backslashes, braces and non-ASCII: what an array literal would have to escape.
+        data: { n: i, tag, note: `"quoted" \\ {brace} , comma ü ${i}`, nested: { list: [i, `${i}`] } },
+      }) as unknown as NewEvent,
+  );
+
+describe(EventLogRepository.name, () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let log: EventLogRepository;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = createDataSource(database.url, 4);
+    await dataSource.initialize();
+    await runMigrationsLocked(dataSource);
+    log = new EventLogRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('appends a batch in input order: the i-th event gets the i-th id, with its own type, room and payload', async () => {
+    const first = someEvents(3, 'first');
+    const batch = someEvents(500, 'batch');
+    const before = await dataSource.transaction((m) => log.append(m, first));
+    const logged = await dataSource.transaction((m) => log.append(m, batch));
+
+    expect(logged.map(({ type, room, data }) => ({ type, room, data }))).toEqual(batch);
+    const ids = logged.map((e) => e.id);
+    expect(ids[0]).toBeGreaterThan(before[before.length - 1].id);
+    expect(ids.every((id, i) => i === 0 || id === ids[i - 1] + 1)).toBe(true);
+
+    // What was stored is what append reported, id for id.
+    const rooms = [...new Set(batch.map((e) => e.room))];
+    const stored = await log.since(rooms, before[before.length - 1].id, 1000);
+    expect(stored.map(({ id, type, room, data }) => ({ id, type, room, data }))).toEqual(
+      logged.map(({ id, type, room, data }) => ({ id, type, room, data })),
+    );
+  });
+
+  it('refuses to append outside a transaction', async () => {
+    await expect(log.append(dataSource.manager, someEvents(1, 'x'))).rejects.toThrow(
+      'EventLog.append needs an open transaction',
+    );
+  });
+});
