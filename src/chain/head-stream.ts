@@ -206,7 +206,9 @@ export class HeadStream {
 
   private onPushedHead(head: BlockHead): void {
     this.armWatchdog();
-    this.emit(head);
+    // The read right after (re)subscribing may have delivered this very head already (it was
+    // mined while that read was in flight): listeners get each head once.
+    if (head.hash !== this.lastHash) this.emit(head);
   }
 
   private startPolling(): void {

@@ -130,6 +130,45 @@ describe('head stream resilience', () => {
     await until(`head ${number} after the stall`, () => sawHead(stream.heads, number));
   });
 
+  it('delivers a head once when the read after subscribing already returned it and the push repeats it', async () => {
+    // The race seen in CI: a block mined while the catch-up read is in flight comes back from that
+    // read first and then from the subscription.
+    const client = new JsonRpcChainClient({
+      name: 'heads',
+      chainId: 31337n,
+      url: anvil.wsUrl,
+      pollIntervalMs: 100,
+      stallTimeoutMs: 30_000,
+    });
+    clients.push(client);
+    await anvil.mine();
+    const head = await client.latestHead();
+    let push: ((h: BlockHead) => void) | undefined;
+    let answered!: () => void;
+    const readDone = new Promise<void>((resolve) => (answered = resolve));
+    const stream = new HeadStream(
+      {
+        openPush: async (handlers) => {
+          push = (h) => handlers.onHead(h);
+          return { close: () => undefined };
+        },
+        pollHead: async () => {
+          answered();
+          return head;
+        },
+      },
+      { pollIntervalMs: 1_000, stallTimeoutMs: 30_000, logger: quiet },
+    );
+    const heads: BlockHead[] = [];
+    stream.subscribe({ onHead: (h) => heads.push(h) });
+    await readDone;
+    await until('the read head', () => heads.length === 1);
+    push!(head);
+    push!({ ...head });
+    await stream.close();
+    expect(heads).toEqual([head]);
+  });
+
   it('stops everything on close: no head, no reconnect afterwards', async () => {
     const stream = connect(proxy.wsUrl, 300);
     await until('the first connect', () => stream.reconnects() === 1);
