@@ -151,7 +151,7 @@ export class HeadStream {
   private async catchUpHead(generation: number): Promise<void> {
     try {
       const head = await this.source.pollHead();
-      if (generation === this.generation && head.hash !== this.lastHash) this.emit(head);
+      if (generation === this.generation) this.emit(head);
     } catch {
       // The subscription is live; its next head or the watchdog will tell.
     }
@@ -206,9 +206,7 @@ export class HeadStream {
 
   private onPushedHead(head: BlockHead): void {
     this.armWatchdog();
-    // The read right after (re)subscribing may have delivered this very head already (it was
-    // mined while that read was in flight): listeners get each head once.
-    if (head.hash !== this.lastHash) this.emit(head);
+    this.emit(head);
   }
 
   private startPolling(): void {
@@ -234,7 +232,7 @@ export class HeadStream {
         this.pollHealthy = true;
         this.fireReconnect();
       }
-      if (head.hash !== this.lastHash) this.emit(head);
+      this.emit(head);
     } catch (error) {
       if (round !== this.pollRound) return;
       if (this.pollHealthy || this.source.openPush !== null) {
@@ -251,7 +249,12 @@ export class HeadStream {
     }, this.options.pollIntervalMs);
   }
 
+  /**
+   * Hands `head` to the listeners unless it is the head they got last: polls repeat it, and the
+   * read right after (re)subscribing and the push that follows can both return one just mined.
+   */
   private emit(head: BlockHead): void {
+    if (head.hash === this.lastHash) return;
     this.lastHash = head.hash;
     for (const listener of [...this.listeners]) {
       try {

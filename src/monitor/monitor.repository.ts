@@ -440,7 +440,9 @@ export class MonitorRepository {
     finalized: bigint | null,
   ): Promise<void> {
     if (deposits.length === 0) return;
-    const unique = [...new Map(deposits.map((d) => [`${d.txHash}:${d.logIndex}`, d])).values()];
+    const key = (txHash: string, logIndex: number) => `${txHash}:${logIndex}`;
+    const byKey = new Map(deposits.map((d) => [key(d.txHash, d.logIndex), d]));
+    const unique = [...byKey.values()];
     const rule = confirmationRule(network, {
       tip: '$14',
       block: 't.block_number',
@@ -519,8 +521,8 @@ export class MonitorRepository {
     );
     // Announced in the order they were found (chain order: by block, then transaction, then log),
     // not in the statement's (revived rows first, the rest in any order).
-    const found = new Map(unique.map((d, i) => [`${d.txHash}:${d.logIndex}`, i]));
-    const order = (r: ReturnedDeposit) => found.get(`${r.tx_hash}:${r.log_index}`) ?? Infinity;
+    const found = new Map([...byKey.keys()].map((k, i) => [k, i]));
+    const order = (r: ReturnedDeposit) => found.get(key(r.tx_hash, r.log_index)) ?? Infinity;
     rows.sort((a, b) => order(a) - order(b));
     this.collect(out, network, 'deposit.detected', rows);
     this.collect(
