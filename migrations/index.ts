@@ -3,6 +3,7 @@ import { Monitor1767225650000 } from './1767225650000-Monitor.js';
 import { Realtime1767225700000 } from './1767225700000-Realtime.js';
 import { Alerts1767225800000 } from './1767225800000-Alerts.js';
 import { DepositWrites1767225900000 } from './1767225900000-DepositWrites.js';
+import { HexChecks1767226000000 } from './1767226000000-HexChecks.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Realtime1767225700000,
   Alerts1767225800000,
   DepositWrites1767225900000,
+  HexChecks1767226000000,
 ];
