@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import type { Hex } from '../common/evm.js';
-import type { DepositRow } from '../deposits/dto/deposit-response.dto.js';
+import type { DepositStateRow } from '../deposits/dto/deposit-response.dto.js';
 import type { LoggedEvent, NewEvent } from '../events/domain-events.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
 import { depositEvent, type DepositEventType } from './deposit-events.js';
@@ -26,13 +26,14 @@ async function sql<T = Record<string, unknown>>(
   return result.records as T[];
 }
 
-type ReturnedDeposit = Omit<DepositRow, 'network_key' | 'chain_id'>;
+/** What the monitor's deposit writes return: the columns their events carry (no timestamps). */
+type ReturnedDeposit = Omit<DepositStateRow, 'network_key' | 'chain_id'>;
 
 const RETURNING = (t: string) => `
   RETURNING ${t}.id, ${t}.tx_hash, ${t}.log_index, ${t}.block_number::text AS block_number, ${t}.block_hash,
             ${t}.from_address, ${t}.wallet_address, ${t}.asset_type, ${t}.asset_symbol, ${t}.asset_contract,
             ${t}.asset_decimals, ${t}.amount::text AS amount, ${t}.confirmations, ${t}.required_confirmations,
-            ${t}.status, ${t}.detected_at, ${t}.completed_at, ${t}.orphaned_at`;
+            ${t}.status`;
 
 export interface CommitBlocksInput {
   network: MonitoredNetwork;

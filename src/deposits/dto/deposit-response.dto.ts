@@ -115,8 +115,14 @@ export interface DepositRow {
   orphaned_at: Date | null;
 }
 
-export const toDepositResponse = (d: DepositRow): DepositResponseDto => ({
-  id: d.id,
+/** A deposit's columns without its timestamps: what its events carry (DepositEventData). */
+export type DepositStateRow = Omit<DepositRow, 'detected_at' | 'completed_at' | 'orphaned_at'>;
+
+/**
+ * The representation of a deposit without its id and timestamps: shared by the REST response and
+ * the deposit events (which carry it with `deposit_id`), so the two cannot drift apart.
+ */
+export const depositBody = (d: DepositStateRow) => ({
   network: d.network_key,
   chain_id: d.chain_id,
   tx_hash: d.tx_hash,
@@ -136,6 +142,11 @@ export const toDepositResponse = (d: DepositRow): DepositResponseDto => ({
   confirmations: d.confirmations,
   required_confirmations: d.required_confirmations,
   status: d.status,
+});
+
+export const toDepositResponse = (d: DepositRow): DepositResponseDto => ({
+  id: d.id,
+  ...depositBody(d),
   detected_at: d.detected_at.toISOString(),
   completed_at: d.completed_at?.toISOString() ?? null,
   orphaned_at: d.orphaned_at?.toISOString() ?? null,
