@@ -4,6 +4,7 @@ import { Realtime1767225700000 } from './1767225700000-Realtime.js';
 import { Alerts1767225800000 } from './1767225800000-Alerts.js';
 import { DepositWrites1767225900000 } from './1767225900000-DepositWrites.js';
 import { HexChecks1767226000000 } from './1767226000000-HexChecks.js';
+import { EventLogJson1767226100000 } from './1767226100000-EventLogJson.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Alerts1767225800000,
   DepositWrites1767225900000,
   HexChecks1767226000000,
+  EventLogJson1767226100000,
 ];
