@@ -8,7 +8,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * accepts exactly the same strings (the regex admits only ASCII, so the length is 2 + 64 hex
  * digits) at ~0.7 µs. CHECK constraints run on every INSERT and every UPDATE of a row — the
  * follower writes each block's deposits and rewrites every pending deposit's confirmations each
- * block — so the three checks of `deposits` were ~40 % of a 200-deposit insert (11.7 → 8.4 ms,
+ * block — so the three checks of `deposits` were ~30 % of a 200-deposit insert (11.7 → 8.4 ms,
  * docs/monitor.md).
  *
  * Re-adding a constraint scans its table once (~1 µs a row with the new form).
