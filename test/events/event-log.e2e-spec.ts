@@ -58,6 +58,40 @@ describe(EventLogRepository.name, () => {
     );
   });
 
+  it('hands out ids in commit order: a second writer draws none until the first has committed', async () => {
+    const first = someEvents(5, 'holder');
+    const second = someEvents(5, 'waiter');
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.startTransaction();
+      const held = await log.append(holder.manager, first);
+      let waiterDone = false;
+      const waiter = dataSource.transaction((m) => log.append(m, second)).finally(() => (waiterDone = true));
+      // The waiter is blocked on the event log's lock...
+      for (let i = 0; ; i++) {
+        const [row] = await dataSource.query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+        );
+        if (row.n === 1) break;
+        if (i > 200) throw new Error('the second writer never waited for the lock');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // ...and has drawn no id while waiting: the sequence is where the holder left it.
+      const [seq] = await dataSource.query<{ last: string }[]>(
+        `SELECT last_value::text AS last FROM event_log_id_seq`,
+      );
+      expect(Number(seq.last)).toBe(held[held.length - 1].id);
+      expect(waiterDone).toBe(false);
+      await holder.commitTransaction();
+      const logged = await waiter;
+      expect(logged.map((e) => e.id)).toEqual(held.map((e) => e.id + first.length));
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+  });
+
   it('refuses to append outside a transaction', async () => {
     await expect(log.append(dataSource.manager, someEvents(1, 'x'))).rejects.toThrow(
       'EventLog.append needs an open transaction',
