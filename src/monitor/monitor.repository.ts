@@ -158,34 +158,7 @@ export class MonitorRepository {
     const expected = input.expectedTip;
     let backfillsScheduled = false;
     const events = await this.inTransaction(async (m, out) => {
-      await this.moveCursor(m, network, expected, last, input.walletSeq.current);
-      await sql(
-        m,
-        `INSERT INTO chain_blocks (network_id, number, hash, parent_hash)
-         SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])
-         ON CONFLICT (network_id, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash`,
-        [
-          network.id,
-          blocks.map((b) => b.number.toString()),
-          blocks.map((b) => b.hash),
-          blocks.map((b) => b.parentHash),
-        ],
-      );
-      await sql(m, `DELETE FROM chain_blocks WHERE network_id = $1 AND number <= $2`, [
-        network.id,
-        (last.number - BigInt(input.windowSize)).toString(),
-      ]);
-      // Safety net for rescans after a reorg deeper than the window: whatever we recorded at one of
-      // these heights under another hash is not on the chain any more.
-      const replaced: ReturnedDeposit[] = await sql(
-        m,
-        `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
-           FROM unnest($2::bigint[], $3::text[]) AS b(number, hash)
-          WHERE d.network_id = $1 AND d.block_number = b.number AND d.block_hash <> b.hash
-            AND d.status <> 'orphaned'
-         ${RETURNING('d')}`,
-        [network.id, blocks.map((b) => b.number.toString()), blocks.map((b) => b.hash)],
-      );
+      const replaced = await this.advanceWindow(m, input, expected, last);
       this.collect(out, network, 'deposit.orphaned', replaced);
       await this.upsertDeposits(
         m,
@@ -358,6 +331,70 @@ export class MonitorRepository {
     });
   }
 
+  /**
+   * The window part of commitBlocks as one statement (one round trip instead of four, on the path
+   * of every block's detection): the cursor's compare-and-set to `last`, the blocks into the window
+   * and the blocks older than it out, and the safety net for rescans after a reorg deeper than the
+   * window (whatever we recorded at one of these heights under another hash is not on the chain any
+   * more: orphaned, and returned for its event). When the cursor was not where the caller
+   * believed, CursorMovedError is thrown (and the transaction rolled back). Every other part is
+   * conditioned on the compare-and-set (`moved`): no row is written or locked before the cursor
+   * row is, the lock order of every writer here (settleConfirmations and commitBackfill lock the
+   * cursor row, then deposits). The parts of one statement see the same snapshot (a DELETE would
+   * not see rows INSERTed beside it), so blocks that the window already drops (a batch longer
+   * than the window) are not inserted at all, and inserted and deleted rows never overlap.
+   */
+  private async advanceWindow(
+    m: EntityManager,
+    input: CommitBlocksInput,
+    expected: WindowBlock,
+    last: WindowBlock,
+  ): Promise<ReturnedDeposit[]> {
+    const { network, blocks } = input;
+    const rows = await sql<{ moved: number } & ReturnedDeposit>(
+      m,
+      `WITH moved AS (
+         UPDATE chain_cursors SET block_number = $4, block_hash = $5, wallet_seq = $6, updated_at = now()
+          WHERE network_id = $1 AND block_number = $2 AND block_hash = $3
+         RETURNING 1
+       ),
+       b AS (
+         SELECT * FROM unnest($7::bigint[], $8::text[], $9::text[]) AS b(number, hash, parent_hash)
+          WHERE EXISTS (SELECT 1 FROM moved)
+       ),
+       kept AS (
+         INSERT INTO chain_blocks (network_id, number, hash, parent_hash)
+         SELECT $1, b.number, b.hash, b.parent_hash FROM b WHERE b.number > $10
+         ON CONFLICT (network_id, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash
+       ),
+       dropped AS (
+         DELETE FROM chain_blocks WHERE network_id = $1 AND number <= $10 AND EXISTS (SELECT 1 FROM moved)
+       ),
+       replaced AS (
+         UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
+           FROM b
+          WHERE d.network_id = $1 AND d.block_number = b.number AND d.block_hash <> b.hash
+            AND d.status <> 'orphaned'
+         ${RETURNING('d')}
+       )
+       SELECT (SELECT count(*) FROM moved)::int AS moved, r.* FROM (SELECT) AS one LEFT JOIN replaced r ON true`,
+      [
+        network.id,
+        expected.number.toString(),
+        expected.hash,
+        last.number.toString(),
+        last.hash,
+        input.walletSeq.current.toString(),
+        blocks.map((b) => b.number.toString()),
+        blocks.map((b) => b.hash),
+        blocks.map((b) => b.parentHash),
+        (last.number - BigInt(input.windowSize)).toString(),
+      ],
+    );
+    if (rows[0]?.moved !== 1) throw await this.cursorMoved(m, network, expected);
+    return rows.flatMap(({ moved: _, ...row }) => (row.id === null ? [] : [row]));
+  }
+
   /** Compare-and-set of the cursor; `walletSeq` null keeps the stored one. */
   private async moveCursor(
     m: EntityManager,
@@ -380,17 +417,23 @@ export class MonitorRepository {
         walletSeq?.toString() ?? null,
       ],
     );
-    if (moved.length === 0) {
-      const [stored] = await sql<{ block_number: string; block_hash: string }>(
-        m,
-        `SELECT block_number::text AS block_number, block_hash FROM chain_cursors WHERE network_id = $1`,
-        [network.id],
-      );
-      throw new CursorMovedError(
-        network.key,
-        `expected ${expected.number} ${expected.hash}, found ${stored ? `${stored.block_number} ${stored.block_hash}` : 'none'}`,
-      );
-    }
+    if (moved.length === 0) throw await this.cursorMoved(m, network, expected);
+  }
+
+  private async cursorMoved(
+    m: EntityManager,
+    network: MonitoredNetwork,
+    expected: WindowBlock,
+  ): Promise<CursorMovedError> {
+    const [stored] = await sql<{ block_number: string; block_hash: string }>(
+      m,
+      `SELECT block_number::text AS block_number, block_hash FROM chain_cursors WHERE network_id = $1`,
+      [network.id],
+    );
+    return new CursorMovedError(
+      network.key,
+      `expected ${expected.number} ${expected.hash}, found ${stored ? `${stored.block_number} ${stored.block_hash}` : 'none'}`,
+    );
   }
 
   private async scheduleBackfills(

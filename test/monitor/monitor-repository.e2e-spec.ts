@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+
+import type { DataSource } from 'typeorm';
+
+import type { Hex } from '../../src/common/evm.js';
+import { createDataSource } from '../../src/database/data-source.js';
+import { runMigrationsLocked } from '../../src/database/migrate.js';
+import type { DepositEventData, LoggedEvent } from '../../src/events/domain-events.js';
+import { EventLogRepository } from '../../src/events/event-log.repository.js';
+import { MonitorRepository } from '../../src/monitor/monitor.repository.js';
+import {
+  CursorMovedError,
+  type DetectedDeposit,
+  type MonitoredNetwork,
+  type WindowBlock,
+} from '../../src/monitor/monitor.types.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { randomAddress } from './monitor-helpers.js';
+
+const randomHash = (): Hex => `0x${randomBytes(32).toString('hex')}`;
+
+/** The monitor only logs deposit events. */
+const depositData = (event: LoggedEvent): DepositEventData => event.data as DepositEventData;
+
+/** `count` hash-linked blocks after `parent`. */
+function chainAfter(parent: WindowBlock, count: number): WindowBlock[] {
+  const blocks: WindowBlock[] = [];
+  let previous = parent;
+  for (let i = 0; i < count; i++) {
+    previous = { number: previous.number + 1n, hash: randomHash(), parentHash: previous.hash };
+    blocks.push(previous);
+  }
+  return blocks;
+}
+
+const depositIn = (block: WindowBlock, wallet: Hex): DetectedDeposit => ({
+  txHash: randomHash(),
+  logIndex: -1,
+  blockNumber: block.number,
+  blockHash: block.hash,
+  from: randomAddress(),
+  wallet,
+  assetType: 'native',
+  symbol: 'ETH',
+  contract: null,
+  decimals: 18,
+  amount: 10n ** 18n,
+});
+
+/**
+ * The repository's block commit against PostgreSQL, with blocks made up here (the chain side is
+ * covered by the follower's suites): what one commit writes, and that a stale cursor writes nothing.
+ */
+describe(`${MonitorRepository.name}.commitBlocks`, () => {
+  const WINDOW = 8;
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let repository: MonitorRepository;
+  let network: MonitoredNetwork;
+  let tip: WindowBlock;
+
+  const windowNumbers = async () =>
+    (
+      await dataSource.query<{ number: string }[]>(
+        `SELECT number::text AS number FROM chain_blocks WHERE network_id = $1 ORDER BY number`,
+        [network.id],
+      )
+    ).map((r) => BigInt(r.number));
+  const counts = async () => {
+    const [row] = await dataSource.query<{ deposits: number; events: number; blocks: number }[]>(
+      `SELECT (SELECT count(*) FROM deposits)::int AS deposits, (SELECT count(*) FROM event_log)::int AS events,
+              (SELECT count(*) FROM chain_blocks)::int AS blocks`,
+    );
+    return row;
+  };
+  const commit = (expectedTip: WindowBlock, blocks: WindowBlock[], deposits: DetectedDeposit[] = []) =>
+    repository.commitBlocks({
+      network,
+      expectedTip,
+      blocks,
+      deposits,
+      windowSize: WINDOW,
+      walletSeq: { seen: 0n, current: 0n },
+    });
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = createDataSource(database.url, 4);
+    await dataSource.initialize();
+    await runMigrationsLocked(dataSource);
+    repository = new MonitorRepository(dataSource, new EventLogRepository(dataSource));
+    network = (await repository.enabledNetworks()).find((n) => n.key === 'devnet')!;
+    tip = { number: 100n, hash: randomHash(), parentHash: randomHash() };
+    await repository.initCursor(network, tip);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('a batch longer than the window leaves exactly the window: its last blocks, the cursor on the last', async () => {
+    const blocks = chainAfter(tip, WINDOW + 5);
+    const wallet = randomAddress();
+    const result = await commit(tip, blocks, [depositIn(blocks[0], wallet), depositIn(blocks[12], wallet)]);
+    tip = blocks[blocks.length - 1];
+
+    expect(await windowNumbers()).toEqual(blocks.slice(-WINDOW).map((b) => b.number));
+    const state = await repository.loadState(network.id);
+    expect(state.window).toEqual(blocks.slice(-WINDOW));
+    // The first block is already 13 deep at the new cursor (3 confirmations required on devnet).
+    expect(result.events.map((e) => [e.type, depositData(e).block_number, depositData(e).status])).toEqual([
+      ['deposit.detected', blocks[0].number.toString(), 'completed'],
+      ['deposit.detected', blocks[12].number.toString(), 'pending'],
+      ['deposit.completed', blocks[0].number.toString(), 'completed'],
+    ]);
+  });
+
+  it('refuses a stale cursor and writes nothing: no block, deposit, event or cursor move', async () => {
+    const before = await counts();
+    const stale = { ...tip, hash: randomHash() };
+    const blocks = chainAfter(stale, 2);
+    await expect(commit(stale, blocks, [depositIn(blocks[1], randomAddress())])).rejects.toThrow(
+      CursorMovedError,
+    );
+    expect(await counts()).toEqual(before);
+    expect((await repository.loadState(network.id)).window.at(-1)).toEqual(tip);
+  });
+
+  it('orphans what a rescanned height held under another hash, with its event, and nothing else', async () => {
+    const wallet = randomAddress();
+    const [first, second] = chainAfter(tip, 2);
+    const keep = depositIn(first, wallet);
+    const drop = depositIn(second, wallet);
+    await commit(tip, [first, second], [keep, drop]);
+    // A reorg deeper than the window: the window restarts at `first` and the chain is rescanned
+    // from there; height `second` now holds another block, without the deposit.
+    await repository.resetWindow(network, second, first);
+    const [replacement] = chainAfter(first, 1);
+    const result = await commit(first, [replacement]);
+    tip = replacement;
+
+    expect(result.events.map((e) => [e.type, depositData(e).tx_hash, depositData(e).status])).toEqual([
+      ['deposit.orphaned', drop.txHash, 'orphaned'],
+    ]);
+    const rows = await dataSource.query<{ tx_hash: string; status: string }[]>(
+      `SELECT tx_hash, status FROM deposits WHERE wallet_address = $1 ORDER BY block_number`,
+      [wallet],
+    );
+    expect(rows).toEqual([
+      { tx_hash: keep.txHash, status: 'pending' },
+      { tx_hash: drop.txHash, status: 'orphaned' },
+    ]);
+  });
+});
