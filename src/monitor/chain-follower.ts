@@ -178,10 +178,17 @@ export class ChainFollower {
       // was announced is then always in the set the block is matched with. Tokens are re-read
       // before every step too (one small indexed query; NOTIFY may arrive after the block).
       const target = this.target;
+      const tip = this.tip!;
+      // The next block is read from the node meanwhile (reading it does not depend on the watch
+      // set; matching does, and comes after the refresh).
+      const next =
+        target && target.number === tip.number + 1n && target.parentHash === tip.hash
+          ? this.mustGetBlock(target.hash)
+          : undefined;
+      next?.catch(() => undefined); // awaited below; a refresh failing first must not leave it unhandled
       const [, tokens] = await Promise.all([this.watch.refresh(), this.repository.tokens(this.network.id)]);
       const walletSeq = this.watch.version;
       this.tokens = tokens;
-      const tip = this.tip!;
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
         if (walletSeq > this.walletSeq) {
           const scheduled = await this.repository.syncWallets(this.network, tip, {
@@ -195,8 +202,8 @@ export class ChainFollower {
       }
       if (target.number <= tip.number) {
         await this.reorg(target);
-      } else if (target.number === tip.number + 1n && target.parentHash === tip.hash) {
-        const block = await this.mustGetBlock(target.hash);
+      } else if (next) {
+        const block = await next;
         await this.commit([block], await this.scan([block]), walletSeq);
       } else {
         await this.catchUp(target, walletSeq);
