@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -25,12 +25,23 @@ async function databaseServer(): Promise<{ url: string; stop(): Promise<void> }>
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (url) return { url, stop: async () => undefined };
   const { startEmbeddedPostgres } = await import('../src/database/embedded-postgres.js');
+  const { freePort } = await import('../test/helpers/process.js');
+  // A throwaway cluster on a port the OS says is free (a fixed range could be in use, e.g. by
+  // another process's outgoing connections), removed after the run.
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'cdm-bench-pg-'));
   const embedded = await startEmbeddedPostgres({
-    dir: path.join(os.tmpdir(), `cdm-bench-pg-${process.pid}`),
-    port: 55_000 + (process.pid % 1000),
+    dir: path.join(dir, 'data'),
+    port: await freePort(),
     database: 'postgres',
+    log: (message) => console.error(`  [embedded PostgreSQL] ${message.trim()}`),
   });
-  return embedded;
+  return {
+    url: embedded.url,
+    stop: async () => {
+      await embedded.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -90,5 +91,27 @@ describe('service process', () => {
         'no child left',
       );
     }, 240_000);
+
+    it('exits with a message naming the port when the embedded database cannot start on it', async () => {
+      const holder = net.createServer();
+      await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+      const taken = (holder.address() as net.AddressInfo).port;
+      try {
+        const service = spawnService({
+          PORT: String(await freePort()),
+          HOST: '127.0.0.1',
+          DATA_DIR: dataDir,
+          EMBEDDED_PG_PORT: String(taken),
+          DEVNET_PORT: String(await freePort()),
+          ALERTS_ENABLED: 'false',
+        });
+        expect(await service.exited).toBe(1);
+        expect(service.output()).toContain(`exited while starting on 127.0.0.1:${taken}`);
+        expect(service.output()).toContain('EMBEDDED_PG_PORT');
+        expect(processesMentioning(dataDir)).toEqual([]);
+      } finally {
+        holder.close();
+      }
+    }, 120_000);
   });
 });

@@ -40,7 +40,17 @@ export async function startEmbeddedPostgres(options: {
     await mkdir(path.dirname(databaseDir), { recursive: true });
     await server.initialise();
   }
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    // The package rejects with nothing when the server exits during start; say what and where.
+    throw new Error(
+      `the embedded PostgreSQL (data in ${databaseDir}) exited while starting on 127.0.0.1:${options.port}` +
+        `${error instanceof Error ? `: ${error.message}` : ''}; its own messages are logged above ` +
+        `(the usual cause: the port is in use, see EMBEDDED_PG_PORT)`,
+      { cause: error },
+    );
+  }
   const client = server.getPgClient();
   await client.connect();
   try {
