@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
@@ -29,6 +29,8 @@ async function databaseServer(): Promise<{ url: string; stop(): Promise<void> }>
   // A throwaway cluster on a port the OS says is free (a fixed range could be in use, e.g. by
   // another process's outgoing connections), removed after the run.
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cdm-bench-pg-'));
+  // Run as root, PostgreSQL runs as another user, which must be able to enter the directory.
+  await chmod(dir, 0o755);
   const embedded = await startEmbeddedPostgres({
     dir: path.join(dir, 'data'),
     port: await freePort(),
