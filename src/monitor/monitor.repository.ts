@@ -35,6 +35,30 @@ const RETURNING = (t: string) => `
             ${t}.asset_decimals, ${t}.amount::text AS amount, ${t}.confirmations, ${t}.required_confirmations,
             ${t}.status`;
 
+/**
+ * The cursor's compare-and-set from `expected` to `next`, as SQL over parameters $1–$6 (see
+ * cursorCasParams); `walletSeq` null keeps the stored one. Returns one row when it moved.
+ */
+const CURSOR_CAS = `
+  UPDATE chain_cursors SET block_number = $4, block_hash = $5, wallet_seq = coalesce($6, wallet_seq),
+         updated_at = now()
+   WHERE network_id = $1 AND block_number = $2 AND block_hash = $3
+  RETURNING 1`;
+
+const cursorCasParams = (
+  network: MonitoredNetwork,
+  expected: WindowBlock,
+  next: WindowBlock,
+  walletSeq: bigint | null,
+): unknown[] => [
+  network.id,
+  expected.number.toString(),
+  expected.hash,
+  next.number.toString(),
+  next.hash,
+  walletSeq?.toString() ?? null,
+];
+
 export interface CommitBlocksInput {
   network: MonitoredNetwork;
   /** The cursor the caller believes is stored (null before the first block). */
@@ -353,11 +377,7 @@ export class MonitorRepository {
     const { network, blocks } = input;
     const rows = await sql<{ moved: number } & ReturnedDeposit>(
       m,
-      `WITH moved AS (
-         UPDATE chain_cursors SET block_number = $4, block_hash = $5, wallet_seq = $6, updated_at = now()
-          WHERE network_id = $1 AND block_number = $2 AND block_hash = $3
-         RETURNING 1
-       ),
+      `WITH moved AS (${CURSOR_CAS}),
        b AS (
          SELECT * FROM unnest($7::bigint[], $8::text[], $9::text[]) AS b(number, hash, parent_hash)
           WHERE EXISTS (SELECT 1 FROM moved)
@@ -379,12 +399,7 @@ export class MonitorRepository {
        )
        SELECT (SELECT count(*) FROM moved)::int AS moved, r.* FROM (SELECT) AS one LEFT JOIN replaced r ON true`,
       [
-        network.id,
-        expected.number.toString(),
-        expected.hash,
-        last.number.toString(),
-        last.hash,
-        input.walletSeq.current.toString(),
+        ...cursorCasParams(network, expected, last, input.walletSeq.current),
         blocks.map((b) => b.number.toString()),
         blocks.map((b) => b.hash),
         blocks.map((b) => b.parentHash),
@@ -395,7 +410,7 @@ export class MonitorRepository {
     return rows.flatMap(({ moved: _, ...row }) => (row.id === null ? [] : [row]));
   }
 
-  /** Compare-and-set of the cursor; `walletSeq` null keeps the stored one. */
+  /** Compare-and-set of the cursor (CURSOR_CAS); `walletSeq` null keeps the stored one. */
   private async moveCursor(
     m: EntityManager,
     network: MonitoredNetwork,
@@ -403,20 +418,7 @@ export class MonitorRepository {
     next: WindowBlock,
     walletSeq: bigint | null,
   ): Promise<void> {
-    const moved = await sql(
-      m,
-      `UPDATE chain_cursors SET block_number = $4, block_hash = $5, wallet_seq = coalesce($6, wallet_seq),
-              updated_at = now()
-        WHERE network_id = $1 AND block_number = $2 AND block_hash = $3 RETURNING 1`,
-      [
-        network.id,
-        expected.number.toString(),
-        expected.hash,
-        next.number.toString(),
-        next.hash,
-        walletSeq?.toString() ?? null,
-      ],
-    );
+    const moved = await sql(m, CURSOR_CAS, cursorCasParams(network, expected, next, walletSeq));
     if (moved.length === 0) throw await this.cursorMoved(m, network, expected);
   }
 
