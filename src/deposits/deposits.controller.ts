@@ -15,7 +15,10 @@ export class DepositsController {
   constructor(private readonly deposits: DepositsService) {}
 
   @Get()
-  @ApiOkResponse({ type: DepositPageDto, description: 'Deposits to all of the caller’s wallets, newest first' })
+  @ApiOkResponse({
+    type: DepositPageDto,
+    description: 'Deposits to all of the caller’s wallets, newest first',
+  })
   list(@CurrentUser() user: AuthUser, @Query() query: ListDepositsQueryDto): Promise<DepositPageDto> {
     return this.deposits.listOwned(user, query);
   }

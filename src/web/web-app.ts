@@ -34,7 +34,8 @@ export function serveWebApp(app: NestExpressApplication, dir: string): void {
     index: false,
     fallthrough: true,
     setHeaders: (response, path) => {
-      if (path.includes('/assets/')) response.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+      if (path.includes('/assets/'))
+        response.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     },
   });
 }
