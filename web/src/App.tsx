@@ -135,7 +135,9 @@ function Notifications() {
     <section className="notifications" aria-live="polite" aria-label="Notifications">
       {notifications.map((n) => (
         <div key={n.id} className="notification" role="status">
-          <strong>Price alert:</strong> {n.text}
+          <span>
+            <strong>Price alert:</strong> {n.text}
+          </span>
           <button type="button" onClick={() => dismiss(n.id)} aria-label={`Dismiss: ${n.text}`}>
             Dismiss
           </button>

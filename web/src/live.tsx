@@ -5,6 +5,7 @@ import { api, call } from './api/client';
 import { type AlertNotice, connectUserSocket } from './api/realtime';
 import type { Session } from './api/session';
 import { applyDepositEvent, emptyLive, type LiveDeposits } from './lib/deposit-events';
+import { formatPrice } from './lib/format';
 
 export interface Notification {
   id: string;
@@ -61,13 +62,14 @@ export function LiveProvider({ session, children }: { session: Session; children
           lastEventId.current = Math.max(lastEventId.current, notice.event_id);
           const added = notice.data.alerts.map((a) => ({
             id: a.firing_id,
-            text: `${a.symbol} ${a.condition.replace('_', ' ')} ${a.threshold}: price ${a.price}`,
+            text: `${a.symbol} ${a.condition.replace('_', ' ')} ${a.threshold}: price ${formatPrice(a.price)}`,
           }));
           setNotifications((list) => [...added, ...list].slice(0, 5));
           void queryClient.invalidateQueries({ queryKey: ['history'] });
           void queryClient.invalidateQueries({ queryKey: ['alerts'] });
         },
         onStatus: setConnected,
+        onSubscribed: () => void queryClient.invalidateQueries({ queryKey: ['deposits'] }),
       },
       () => lastEventId.current,
     );

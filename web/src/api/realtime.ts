@@ -24,6 +24,8 @@ export interface UserSocketHandlers {
   onDeposit(event: DepositEvent): void;
   onAlert(notice: AlertNotice): void;
   onStatus(connected: boolean): void;
+  /** A wallet room was joined: anything that happened before the join is in REST, so refetch. */
+  onSubscribed(): void;
 }
 
 /**
@@ -41,7 +43,13 @@ export function connectUserSocket(
   const subscribe = (addresses: readonly string[]) => {
     const from = since();
     for (const wallet_address of addresses) {
-      socket.emit('subscribe', from > 0 ? { wallet_address, since_event_id: from } : { wallet_address });
+      socket.emit(
+        'subscribe',
+        from > 0 ? { wallet_address, since_event_id: from } : { wallet_address },
+        (ack: { ok: boolean }) => {
+          if (ack.ok) handlers.onSubscribed();
+        },
+      );
     }
   };
   socket.on('connect', () => {

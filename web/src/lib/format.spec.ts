@@ -18,6 +18,7 @@ describe('amount formatting', () => {
     expect(formatPrice('50000')).toBe('50,000.00');
     expect(formatPercent('1.25')).toBe('+1.25 %');
     expect(formatPercent('-0.4')).toBe('-0.4 %');
+    expect(formatPercent('0')).toBe('0 %');
   });
 
   it('shortens hashes and leaves anything else as is', () => {

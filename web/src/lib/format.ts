@@ -24,7 +24,7 @@ export function formatPrice(price: string): string {
 
 /** "+1.25 %" / "-0.40 %" from a signed decimal percent string. */
 export function formatPercent(percent: string): string {
-  const signed = percent.startsWith('-') ? percent : `+${percent}`;
+  const signed = percent.startsWith('-') || /^[0.]+$/.test(percent) ? percent : `+${percent}`;
   return `${signed} %`;
 }
 

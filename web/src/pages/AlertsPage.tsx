@@ -18,7 +18,13 @@ export function AlertsPage() {
   const queryClient = useQueryClient();
   const prices = useQuery({ queryKey: ['prices'], queryFn: () => call(api.GET('/prices')) });
   const alerts = useQuery({ queryKey: ['alerts'], queryFn: () => call(api.GET('/alerts')) });
-  const history = useQuery({ queryKey: ['history'], queryFn: () => call(api.GET('/alerts/history')) });
+  const history = useQuery({
+    queryKey: ['history'],
+    queryFn: () => call(api.GET('/alerts/history')),
+    // A delivery still pending (an email being retried) is re-read until it is sent or failed.
+    refetchInterval: (query) =>
+      query.state.data?.items.some((f) => f.deliveries.some((d) => d.status === 'pending')) ? 2_000 : false,
+  });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['alerts'] });
 
   const [symbol, setSymbol] = useState('');
