@@ -1,4 +1,4 @@
-import { useSyncExternalStore } from 'react';
+import { lazy, Suspense, useSyncExternalStore } from 'react';
 import { Link, Redirect, Route, Switch, useLocation } from 'wouter';
 
 import { session } from './api/session';
@@ -7,8 +7,10 @@ import { AlertsPage } from './pages/AlertsPage';
 import { AuthPage } from './pages/AuthPage';
 import { DepositsPage } from './pages/DepositsPage';
 import { NetworksPage } from './pages/NetworksPage';
-import { PricesPage } from './pages/PricesPage';
 import { WalletsPage } from './pages/WalletsPage';
+
+// The chart library is loaded with the Prices page only, not by every visit.
+const PricesPage = lazy(() => import('./pages/PricesPage').then((m) => ({ default: m.PricesPage })));
 
 /** The app's routes all live under /app (the API owns every other path); / redirects here. */
 export const ROUTES = {
@@ -64,7 +66,9 @@ export function App() {
             <WalletsPage />
           </Route>
           <Route path={ROUTES.prices}>
-            <PricesPage />
+            <Suspense fallback={<p className="page">Loading…</p>}>
+              <PricesPage />
+            </Suspense>
           </Route>
           <Route path={ROUTES.alerts}>
             <AlertsPage />
