@@ -66,7 +66,9 @@ export function PricesPage() {
           const newer = live && (!row.exchange_time || live.exchange_time >= row.exchange_time);
           const price = newer ? live.price : row.price;
           const time = newer ? live.exchange_time : row.exchange_time;
-          const stale = !connected || (row.stale && !newer) || price === null;
+          // The service's flag holds unless the stream brought something newer than it judged.
+          const fresher = live !== undefined && live.exchange_time > (row.exchange_time ?? '');
+          const stale = !connected || price === null || (row.stale && !fresher);
           return (
             <li key={row.symbol} className="card" data-symbol={row.symbol}>
               <div className="row">
