@@ -158,10 +158,30 @@ describe('Web app in Chromium', () => {
     await shot(page, 'deposits');
   });
 
+  it('shows a deposit whose block a reorg replaced as orphaned, without removing it', async () => {
+    const tx = await sendEth(anvil, { to: wallet, valueWei: 250_000_000_000_000_000n });
+    await anvil.mine(1);
+    const card = page.locator(`li[data-tx="${tx}"]`);
+    await card.getByText('Pending').waitFor();
+    await anvil.reorg(1);
+    await anvil.mine(1);
+    await card.getByText('Orphaned (dropped by a reorg)').waitFor();
+    expect(await card.locator('.title').textContent()).toBe('0.25 ETH');
+    expect(await page.locator('li.deposit').count()).toBe(2);
+    expect(await page.evaluate(() => (globalThis as unknown as Browser).marker)).toBe(42);
+  });
+
   it('keeps the session and the data on a reload and on a deep link', async () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Deposits' }).waitFor();
     await page.getByText('1.500000000000000001 ETH').waitFor();
+    await nav(page, 'Wallets');
+    await page.getByRole('link', { name: 'Deposits', exact: true }).last().click();
+    await page.getByRole('heading', { name: 'Deposits to Cold storage' }).waitFor();
+    await page.getByText('1.500000000000000001 ETH').waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Deposits to Cold storage' }).waitFor();
+    expect(await page.locator('li.deposit').count()).toBe(2);
     const deep = await newPage(contextA);
     await deep.goto(url('/app/networks'));
     await deep.getByRole('heading', { name: 'Networks' }).waitFor();
