@@ -31,6 +31,16 @@ describe(loadConfig.name, () => {
     expect(config.monitor.devnetSpawn).toBe(false);
   });
 
+  it('reads the web app directory and the price stream interval, refusing an interval out of range', () => {
+    expect(loadConfig({}).http.webDir).toBe('web/dist');
+    expect(loadConfig({}).alerts.priceStreamIntervalMs).toBe(1000);
+    expect(loadConfig({ WEB_DIR: '/srv/web', PRICE_STREAM_INTERVAL_MS: '250' })).toMatchObject({
+      http: { webDir: '/srv/web' },
+      alerts: { priceStreamIntervalMs: 250 },
+    });
+    expect(() => loadConfig({ PRICE_STREAM_INTERVAL_MS: '10' })).toThrow(/PRICE_STREAM_INTERVAL_MS/);
+  });
+
   it('refuses a short JWT secret', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });

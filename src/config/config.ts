@@ -15,6 +15,8 @@ export interface AppConfig {
     readonly port: number;
     readonly corsOrigins: readonly string[];
     readonly bodyLimit: string;
+    /** The built web app (index.html + assets) served at `/`; absent = no web app, the API alone. */
+    readonly webDir: string;
   };
   readonly database: {
     /** Unset means: start the embedded PostgreSQL under `embeddedDir`. */
@@ -58,6 +60,8 @@ export interface AppConfig {
     readonly defaultCooldownSeconds: number;
     /** Firings of one user within this window go out as one message. */
     readonly coalesceMs: number;
+    /** The public price stream sends at most one update per symbol per this many ms. */
+    readonly priceStreamIntervalMs: number;
   };
   readonly smtp: {
     readonly host: string | undefined;
@@ -200,6 +204,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       port: r.int('PORT', 3000, 0, 65535),
       corsOrigins: r.list('CORS_ORIGINS', []),
       bodyLimit: r.string('BODY_LIMIT', '100kb'),
+      webDir: r.string('WEB_DIR', 'web/dist'),
     },
     database: {
       url: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
@@ -232,6 +237,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       priceStaleSeconds: r.int('PRICE_STALE_SECONDS', 60, 1, 86_400),
       defaultCooldownSeconds: r.int('ALERT_DEFAULT_COOLDOWN_SECONDS', 0, 0, 30 * 86_400),
       coalesceMs: r.int('ALERT_COALESCE_MS', 1000, 0, 60_000),
+      priceStreamIntervalMs: r.int('PRICE_STREAM_INTERVAL_MS', 1000, 100, 60_000),
     },
     smtp: {
       host: r.optional('SMTP_HOST'),
