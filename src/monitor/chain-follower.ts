@@ -79,8 +79,11 @@ export class ChainFollower {
    * commit, until settleConfirmations has succeeded for it.
    */
   private unsettled = true;
-  /** The network's settings changed at run time: pending deposits take its confirmation count. */
-  private settingsChanged = false;
+  /**
+   * The network's settings changed at run time: pending deposits take its confirmation count.
+   * True from start too: a change made while no process followed the network is applied then.
+   */
+  private settingsChanged = true;
   private readonly syncTask: Task;
   private readonly backfillTask: Task;
 

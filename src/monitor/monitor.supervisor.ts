@@ -81,7 +81,9 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
   private enqueueReconcile(networkId: string | undefined): void {
     this.reconciling = this.reconciling
       .then(() => this.reconcile(networkId))
-      .catch((error: unknown) => this.logger.error(`applying a network change failed: ${(error as Error).message}`));
+      .catch((error: unknown) =>
+        this.logger.error(`applying a network change failed: ${(error as Error).message}`),
+      );
   }
 
   /** Brings this process's elections and followers to the networks as stored. */

@@ -81,7 +81,9 @@ export class NetworkLeadership {
   private schedule(): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    const delay = this.mismatched ? (this.options.mismatchRetryMs ?? this.options.retryMs) : this.options.retryMs;
+    const delay = this.mismatched
+      ? (this.options.mismatchRetryMs ?? this.options.retryMs)
+      : this.options.retryMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.enqueue(() => this.tick());

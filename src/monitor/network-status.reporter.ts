@@ -30,7 +30,13 @@ interface Snapshot {
  */
 export class NetworkStatusReporter implements FollowerObserver {
   private readonly logger: Logger;
-  private snapshot: Snapshot = { state: 'following', head: null, cursor: null, lastBlockAt: null, error: null };
+  private snapshot: Snapshot = {
+    state: 'following',
+    head: null,
+    cursor: null,
+    lastBlockAt: null,
+    error: null,
+  };
   private dirty = false;
   private writing: Promise<void> | undefined;
   private warned = false;
