@@ -162,9 +162,7 @@ export class NetworkLeadership {
       await client.close().catch(() => undefined);
       if (error instanceof ChainIdMismatchError) {
         this.mismatched = true;
-        this.logger.error(
-          `NOT FOLLOWING ${this.network.key}: ${error.message} — check ${rpcUrlVariable(this.network.key)}`,
-        );
+        this.logger.error(`NOT FOLLOWING ${error.message} — check ${rpcUrlVariable(this.network.key)}`);
         this.options.reporter?.notFollowed('error', `${error.message}: not followed`);
         await this.release();
         return;
