@@ -41,6 +41,17 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ PRICE_STREAM_INTERVAL_MS: '10' })).toThrow(/PRICE_STREAM_INTERVAL_MS/);
   });
 
+  it('reads ADMIN_EMAILS as a lower-cased list and names a bad entry', () => {
+    expect(loadConfig({}).auth.adminEmails).toEqual([]);
+    expect(loadConfig({ ADMIN_EMAILS: ' Ops@Example.com, root@example.org ' }).auth.adminEmails).toEqual([
+      'ops@example.com',
+      'root@example.org',
+    ]);
+    expect(() => loadConfig({ ADMIN_EMAILS: 'ops@example.com,nobody' })).toThrow(
+      /ADMIN_EMAILS has an invalid email "nobody"/,
+    );
+  });
+
   it('refuses a short JWT secret', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });

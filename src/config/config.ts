@@ -29,6 +29,8 @@ export interface AppConfig {
     /** Unset means: a secret generated once and kept in the data directory. */
     readonly jwtSecret: string | undefined;
     readonly jwtExpiresInSeconds: number;
+    /** `ADMIN_EMAILS`, lower-cased: users who may change networks at run time. */
+    readonly adminEmails: readonly string[];
   };
   readonly dataDir: string;
   readonly realtime: {
@@ -195,6 +197,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     r.problems.push('JWT_SECRET must be at least 32 characters');
   }
 
+  const adminEmails = r.list('ADMIN_EMAILS', []).map((e) => e.toLowerCase());
+  for (const email of adminEmails) {
+    if (!/^[^\s@]+@[^\s@]+$/.test(email)) r.problems.push(`ADMIN_EMAILS has an invalid email "${email}"`);
+  }
+
   const dataDir = r.string('DATA_DIR', './data');
   const config: AppConfig = {
     env: nodeEnv,
@@ -215,6 +222,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     auth: {
       jwtSecret,
       jwtExpiresInSeconds: r.int('JWT_EXPIRES_IN_SECONDS', 3600, 60, 30 * 24 * 3600),
+      adminEmails,
     },
     dataDir,
     realtime: { redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']) },
