@@ -36,6 +36,8 @@ function chainAfter(parent: WindowBlock, count: number): WindowBlock[] {
 const depositIn = (block: WindowBlock, wallet: Hex): DetectedDeposit => ({
   txHash: randomHash(),
   logIndex: -1,
+  traceAddress: '',
+  transferType: 'native',
   blockNumber: block.number,
   blockHash: block.hash,
   from: randomAddress(),
@@ -135,7 +137,7 @@ describe(`${MonitorRepository.name}.commitBlocks`, () => {
     await commit(tip, [first, second], [keep, drop]);
     // A reorg deeper than the window: the window restarts at `first` and the chain is rescanned
     // from there; height `second` now holds another block, without the deposit.
-    await repository.resetWindow(network, second, first);
+    await repository.resetWindow(network, second, first, []);
     const [replacement] = chainAfter(first, 1);
     const result = await commit(first, [replacement]);
     tip = replacement;
