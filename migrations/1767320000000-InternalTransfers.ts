@@ -10,6 +10,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - The live key becomes (network, tx hash, log index, trace address): two internal transfers of
  *   one transaction (both log index -1, like the transaction's own value) are two deposits.
  *
+ * - `chain_cursors.internal_transfers`: whether the network's node shows internal transfers (has a
+ *   trace method), as its follower found out; null until it has read a block. GET /networks shows it.
+ *
  * `down` deletes the internal deposits (the old key cannot hold them beside their transaction's
  * native deposit), then restores the key.
  */
@@ -27,9 +30,11 @@ export class InternalTransfers1767320000000 implements MigrationInterface {
       `CREATE UNIQUE INDEX deposits_live_key ON deposits (network_id, tx_hash, log_index, trace_address)
         WHERE status <> 'orphaned'`,
     );
+    await q.query(`ALTER TABLE chain_cursors ADD COLUMN internal_transfers boolean`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE chain_cursors DROP COLUMN internal_transfers`);
     await q.query(`DELETE FROM deposits WHERE trace_address <> ''`);
     await q.query(`DROP INDEX deposits_live_key`);
     await q.query(

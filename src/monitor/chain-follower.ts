@@ -76,6 +76,8 @@ export class ChainFollower {
    * commit, until settleConfirmations has succeeded for it.
    */
   private unsettled = true;
+  /** What this follower last recorded of `client.internalTransfers`. */
+  private internalTransfers: boolean | undefined;
   private readonly syncTask: Task;
   private readonly backfillTask: Task;
 
@@ -339,6 +341,11 @@ export class ChainFollower {
     this.walletSeq = walletSeq;
     this.publish(result.events);
     if (result.backfillsScheduled) this.backfillTask.wake();
+    const internal = this.client.internalTransfers;
+    if (internal !== undefined && internal !== this.internalTransfers) {
+      await this.repository.setInternalTransfers(this.network.id, internal);
+      this.internalTransfers = internal;
+    }
   }
 
   /**

@@ -290,6 +290,14 @@ export class MonitorRepository {
     return rows.map((r) => ({ number: BigInt(r.number), hash: r.hash }));
   }
 
+  /** Records whether the network's node shows internal transfers (GET /networks reads it). */
+  async setInternalTransfers(networkId: string, supported: boolean): Promise<void> {
+    await this.dataSource.query(`UPDATE chain_cursors SET internal_transfers = $2 WHERE network_id = $1`, [
+      networkId,
+      supported,
+    ]);
+  }
+
   /** No new block, but new wallets: record that they are watched from here, schedule backfills. */
   async syncWallets(
     network: MonitoredNetwork,

@@ -11,12 +11,21 @@ export class NetworksService {
 
   async list(): Promise<NetworkResponseDto[]> {
     const networks = await this.dataSource.getRepository(Network).find({ order: { chainId: 'ASC' } });
-    return networks.map(toNetworkResponse);
+    const internal = await this.internalTransfers();
+    return networks.map((n) => toNetworkResponse(n, internal.get(n.id) ?? null));
   }
 
   async get(key: string): Promise<NetworkResponseDto> {
-    return toNetworkResponse(
-      findOrFail(await this.dataSource.getRepository(Network).findOneBy({ key }), 'network'),
+    const network = findOrFail(await this.dataSource.getRepository(Network).findOneBy({ key }), 'network');
+    return toNetworkResponse(network, (await this.internalTransfers(network.id)).get(network.id) ?? null);
+  }
+
+  /** What each network's follower found out about its node's traces (chain_cursors, by network id). */
+  private async internalTransfers(networkId?: string): Promise<Map<string, boolean | null>> {
+    const rows: { network_id: string; internal_transfers: boolean | null }[] = await this.dataSource.query(
+      `SELECT network_id, internal_transfers FROM chain_cursors WHERE $1::uuid IS NULL OR network_id = $1`,
+      [networkId ?? null],
     );
+    return new Map(rows.map((r) => [r.network_id, r.internal_transfers]));
   }
 }

@@ -40,9 +40,20 @@ export class NetworkResponseDto {
 
   @ApiProperty({ example: true, description: 'Whether the monitor follows this network' })
   enabled: boolean;
+
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    example: true,
+    description:
+      'Whether internal transfers (ETH sent to a wallet by a contract call) are detected here: false ' +
+      "when the network's node offers no trace method (`trace_block`, `debug_traceBlockByHash`), " +
+      'null until the monitor has read a block from it',
+  })
+  internal_transfers: boolean | null;
 }
 
-export const toNetworkResponse = (n: Network): NetworkResponseDto => ({
+export const toNetworkResponse = (n: Network, internalTransfers: boolean | null): NetworkResponseDto => ({
   key: n.key,
   chain_id: n.chainId,
   name: n.name,
@@ -52,4 +63,5 @@ export const toNetworkResponse = (n: Network): NetworkResponseDto => ({
   finality_rule: n.finalityRule,
   block_time_ms: n.blockTimeMs,
   enabled: n.enabled,
+  internal_transfers: internalTransfers,
 });
