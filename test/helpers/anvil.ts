@@ -232,8 +232,18 @@ export async function deployForwarder(anvil: Anvil, from: Sender = 0): Promise<H
 export const forwarderCall = (
   ...call: ['split', Hex[], bigint[]] | ['relay', Hex, Hex[], bigint[]] | ['sendThenSwallow', Hex]
 ): Hex => {
-  const [functionName, ...args] = call;
-  return encodeFunctionData({ abi: FORWARDER_ABI, functionName, args } as never);
+  switch (call[0]) {
+    case 'split':
+      return encodeFunctionData({ abi: FORWARDER_ABI, functionName: 'split', args: [call[1], call[2]] });
+    case 'relay':
+      return encodeFunctionData({
+        abi: FORWARDER_ABI,
+        functionName: 'relay',
+        args: [call[1], call[2], call[3]],
+      });
+    case 'sendThenSwallow':
+      return encodeFunctionData({ abi: FORWARDER_ABI, functionName: 'sendThenSwallow', args: [call[1]] });
+  }
 };
 
 /**
