@@ -268,7 +268,6 @@ describe(`${JsonRpcChainClient.name}: internal transfers`, () => {
       ]),
     );
 
-    expect(none.internalTransfers).toBeUndefined();
     const plain = await none.blockWithTransactions(number);
     expect(plain?.internalTransfers).toBeNull();
     expect(none.internalTransfers).toBe(false);
