@@ -282,6 +282,8 @@ describe(`${ChainFollower.name}: randomized reorgs`, () => {
       for (const tx of fresh) sent.push({ ...tx, raw: await rawTransaction(anvil, tx.hash) });
     };
 
+    /** The highest head seen at a check while a transaction was in a block (by tx and block hash). */
+    const seenHead = new Map<string, bigint>();
     /** The deposits table against the chain: every successful transfer once, live, where the node has it. */
     const check = async (step: string) => {
       const head = await anvil.blockNumber();
@@ -290,7 +292,12 @@ describe(`${ChainFollower.name}: randomized reorgs`, () => {
         const receipt = await anvil.rpc<Receipt | null>('eth_getTransactionReceipt', [tx.hash]);
         if (receipt === null || receipt.status !== '0x1') continue;
         const block = BigInt(receipt.blockNumber);
-        const status = head - block + 1n >= 3n ? 'completed' : 'pending';
+        // Completed once its block had 3 confirmations; a rollback that keeps the block does not
+        // take that back (confirmations never count down), so the highest head seen counts.
+        const where = `${tx.hash}:${receipt.blockHash}`;
+        const highest = (seenHead.get(where) ?? head) > head ? seenHead.get(where)! : head;
+        seenHead.set(where, highest);
+        const status = highest - block + 1n >= 3n ? 'completed' : 'pending';
         tx.payments.forEach((p) => {
           const log = receipt.logs.find((l) => l.topics[2]?.endsWith(p.wallet.slice(2)));
           if (tx.kind === 'token' && log === undefined) {
