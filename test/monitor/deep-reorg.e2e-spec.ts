@@ -276,7 +276,8 @@ describe(`${ChainFollower.name}: randomized reorgs`, () => {
       busy = new Set<number>(),
     ) => {
       const fresh: Omit<SentTx, 'raw'>[] = [];
-      for (let i = 0; i < count; i++) fresh.push(await sendRandom(busy));
+      const free = senders.some((sender) => !busy.has(sender));
+      for (let i = 0; free && i < count; i++) fresh.push(await sendRandom(busy));
       await before();
       await anvil.mine();
       for (const tx of fresh) sent.push({ ...tx, raw: await rawTransaction(anvil, tx.hash) });
