@@ -214,6 +214,7 @@ describe(`${ChainFollower.name}: randomized reorgs`, () => {
   });
 
   it(`keeps the deposits equal to the chain after every step (seed ${SEED}; native, ERC-20, internal; depths past the window)`, async () => {
+    const reset = jest.spyOn(MonitorRepository.prototype, 'resetWindow');
     const random = seededRandom(SEED);
     const int = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
     const pick = <T>(items: readonly T[]): T => items[int(0, items.length - 1)];
@@ -381,5 +382,7 @@ describe(`${ChainFollower.name}: randomized reorgs`, () => {
               SELECT id::text FROM deposits WHERE status <> 'orphaned')`,
     );
     expect(orphanedThenRevived[0].n).toBeGreaterThan(0);
+    expect(reset.mock.calls.length).toBeGreaterThan(0);
+    reset.mockRestore();
   });
 });
