@@ -66,11 +66,14 @@ describe(`${ChainFollower.name}: reorg deeper than the window (issue #14 scenari
     const snapshot = await anvil.snapshot();
     const fork = await anvil.blockNumber();
 
+    // Transfers spread over the 130 blocks (each its block's only log: index 0), so the rescan
+    // meets the new block long before the old heights.
+    const offsets = [0, 25, 50, 75, 100, 120];
     const sent: Hex[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < offsets.length; i++) {
       sent.push(await sendToken(anvil, { token, to: wallets[i % 3], amount: 1_000_000n + BigInt(i) }));
+      await anvil.mine((offsets[i + 1] ?? 130) - offsets[i]);
     }
-    await anvil.mine(130);
     await synced(app.dataSource, anvil, 60_000);
     const before = new Map(
       (await Promise.all(wallets.map((w) => depositsOf(app.dataSource, w))))
@@ -81,7 +84,7 @@ describe(`${ChainFollower.name}: reorg deeper than the window (issue #14 scenari
     const raws = await Promise.all(sent.map((tx) => rawTransaction(anvil, tx)));
 
     // The chain goes back to the snapshot: one block holds a new transfer, then the same raw
-    // transactions (each log one index further), then 132 more blocks.
+    // transactions (now at lower heights but the first, and at log indexes 1..6), then 132 more.
     expect(await anvil.revert(snapshot)).toBe(true);
     const fresh = await sendToken(anvil, { token, from: 1, to: wallets[0], amount: 42n });
     for (const raw of raws) await sendRaw(anvil, raw);
@@ -93,15 +96,19 @@ describe(`${ChainFollower.name}: reorg deeper than the window (issue #14 scenari
     const live = after.filter((d) => d.status !== 'orphaned');
     expect(live.map((d) => d.tx_hash).sort()).toEqual([fresh, ...sent].sort());
     expect(after).toHaveLength(7); // no second row for any transfer
-    for (const tx of sent) {
+    sent.forEach((tx, i) => {
+      expect(before.get(tx)).toMatchObject({
+        block_number: (fork + 1n + BigInt(offsets[i])).toString(),
+        log_index: 0,
+      });
       const row = after.find((d) => d.tx_hash === tx)!;
       expect(row).toMatchObject({
         id: before.get(tx)!.id,
         status: 'completed',
         block_number: (fork + 1n).toString(),
-        log_index: before.get(tx)!.log_index + 1,
+        log_index: i + 1,
       });
-    }
+    });
     // Every event of a transfer names its one deposit id; no commit ever held two live rows.
     const events = (await Promise.all(wallets.map((w) => eventsOf(app.dataSource, w)))).flat();
     for (const tx of sent) {
