@@ -151,7 +151,7 @@ describe(JsonRpcChainClient.name, () => {
 
   it('reads the same transactions and statuses from traces as from full blocks and receipts', async () => {
     const traced = client(anvil.wsUrl);
-    const plain = client(anvil.wsUrl, { useTraces: false });
+    const plain = client(anvil.wsUrl, { useTraces: false, debugTraces: false }); // receipts
     const first = (await anvil.blockNumber()) + 1n;
     const token = await deployTestToken(anvil, { symbol: 'EQ', decimals: 6 }); // a creation
     for (let i = 0; i < 20; i += 1)
@@ -238,7 +238,7 @@ describe(JsonRpcChainClient.name, () => {
 
   it('never reports receipts of another block than the one asked for', async () => {
     // Without traces, statuses come from the node, which now has the tx in no block or another.
-    const chain = client(anvil.wsUrl, { useTraces: false });
+    const chain = client(anvil.wsUrl, { useTraces: false, debugTraces: false });
     const hash = await sendEth(anvil, { to: fresh(), valueWei: 1n });
     const block = await chain.blockWithTransactions(await anvil.mine());
     await anvil.reorg(1, [{ from: ANVIL_ACCOUNTS[5].address, to: fresh(), value: 1n, blockOffset: 0 }]);

@@ -341,11 +341,11 @@ describe(`${ChainFollower.name}: randomized reorgs`, () => {
       expect({ step, doubleLive: await doubleLive() }).toEqual({ step, doubleLive: [] });
     };
 
-    for (let step = 0; step < 24; step++) {
+    for (let step = 0; step < 30; step++) {
       const head = await anvil.blockNumber();
       if (random() < 0.5 || head - floor < 2n) {
         await mineWith(int(1, 5));
-        if (random() < 0.5) await anvil.mine(int(1, 3));
+        if (random() < 0.6) await anvil.mine(int(1, 8));
       } else {
         // Roll back up to past the window, re-mine some of what was dropped at other heights and
         // positions (new transactions first), with fewer, as many or more blocks than were dropped.
