@@ -249,7 +249,9 @@ export class MonitorRepository {
   /**
    * A reorg deeper than the window: restart the window at `block` (an older block, taken from the
    * node's current chain) and rescan from there; commitBlocks orphans what each rescanned height
-   * held under another hash.
+   * held under another hash. `gone`: blocks above `block` that hold live deposits and are not on
+   * the node's chain any more (the caller compared them with it) — their deposits are orphaned
+   * here, so none of them is still live when the rescan meets its transaction at another height.
    */
   async resetWindow(
     network: MonitoredNetwork,
