@@ -311,8 +311,35 @@ export abstract class RpcChainClient extends ChainClient {
       transactions: raw.transactions.map(parseTransaction),
       internalTransfers: null,
     };
-    block.internalTransfers = await this.internalTransfersByDebugTrace(block);
+    // Traces work on this node but did not match (the block was replaced between the reads) or
+    // are missing for this block: read them again for exactly this one.
+    block.internalTransfers =
+      this.tracesSupported === true
+        ? await this.internalTransfersByTraceBlock(block)
+        : await this.internalTransfersByDebugTrace(block);
     return block;
+  }
+
+  /** `trace_block` for a block read whole; they must be its transactions, else it was replaced. */
+  private async internalTransfersByTraceBlock(block: ChainBlock): Promise<InternalTransfer[] | null> {
+    let traces: RawTrace[] | null;
+    try {
+      traces = await this.request<RawTrace[] | null>('trace_block', [toHex(block.number)]);
+    } catch (error) {
+      if (!(error instanceof RpcResponseError)) throw error;
+      this.logger.warn(`block ${block.number} (${block.hash}) cannot be traced: ${error.message}`);
+      return null;
+    }
+    const top = (traces ?? []).filter((t) => t.traceAddress.length === 0);
+    const consistent =
+      top.length === block.transactions.length &&
+      top.every(
+        (t, i) =>
+          lower(t.blockHash) === block.hash && lower(t.transactionHash) === block.transactions[i].hash,
+      );
+    if (!consistent)
+      throw new BlockMismatchError(`the traces of block ${block.number} are not of ${block.hash}`);
+    return internalTransfersOfTraces(traces ?? []);
   }
 
   /**
