@@ -169,7 +169,7 @@ describe(JsonRpcChainClient.name, () => {
       expect(await traced.receiptStatuses(full!.hash, hashes)).toEqual(
         await plain.receiptStatuses(full!.hash, hashes),
       );
-      expect(await traced.blockWithTransactions(full!.hash)).toEqual(full);
+      expect(await traced.blockWithTransactions(full!.hash)).toEqual(viaTraces);
     }
     const statuses = [
       ...(
