@@ -206,8 +206,11 @@ describe(ChainFollower.name, () => {
       await anvil.mine();
     }
     await synced(app.dataSource, anvil);
-    expect((await depositsOf(app.dataSource, wallet)).map((d) => [d.confirmations, d.status])).toEqual([
-      [4, 'completed'],
+    const rows = await depositsOf(app.dataSource, wallet);
+    // The first completed at 3 if the follower saw its blocks one by one, at 4 if in one batch.
+    expect([3, 4]).toContain(rows[0].confirmations);
+    expect(rows.map((d, i) => [i === 0 ? 'kept' : d.confirmations, d.status])).toEqual([
+      ['kept', 'completed'],
       [3, 'completed'],
       [2, 'pending'],
       [1, 'pending'],
