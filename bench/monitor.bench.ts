@@ -27,13 +27,15 @@ import { EventBus } from '../src/events/event-bus.js';
 import { EventsModule } from '../src/events/events.module.js';
 import { AddressSet } from '../src/monitor/address-set.js';
 import { MonitorModule } from '../src/monitor/monitor.module.js';
-import { type Anvil, startAnvil } from '../test/helpers/anvil.js';
+import { type Anvil, deployForwarder, forwarderCall, startAnvil } from '../test/helpers/anvil.js';
 import type { BenchContext, BenchRow, BenchSection, BenchSectionRunner } from './bench-types.js';
 
 const WATCHED = 10_000;
 const TX_PER_BLOCK = 200;
 const MEMORY_ADDRESSES = 1_000_000;
 const SEND_BATCHES = 4;
+/** One transfer in INTERNAL_EVERY goes through a Forwarder contract: an internal transfer (traced). */
+const INTERNAL_EVERY = 10;
 const randomAddress = (): Hex => `0x${randomBytes(20).toString('hex')}`;
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
@@ -57,8 +59,11 @@ async function rpcBatch(anvil: Anvil, calls: { method: string; params: unknown[]
 /** Next nonce per sender: a batch is handled concurrently by anvil, so nonces are ours to give. */
 const nonces = new Map<Hex, number>();
 
-/** One block's worth of plain transfers (fixed gas and nonces: no estimation, no races). */
-async function sendTransfers(anvil: Anvil, recipients: readonly Hex[]): Promise<void> {
+/**
+ * One block's worth of transfers (fixed gas and nonces: no estimation, no races): plain ones, and
+ * every INTERNAL_EVERY-th through `forwarder` (its `split` pays the recipient with an inner call).
+ */
+async function sendTransfers(anvil: Anvil, recipients: readonly Hex[], forwarder: Hex): Promise<void> {
   const senders = ANVIL_ACCOUNTS.slice(0, 10).map((a) => a.address);
   for (const sender of senders) {
     if (!nonces.has(sender)) {
@@ -69,9 +74,13 @@ async function sendTransfers(anvil: Anvil, recipients: readonly Hex[]): Promise<
     const from = senders[i % senders.length];
     const nonce = nonces.get(from)!;
     nonces.set(from, nonce + 1);
+    const tx =
+      i % INTERNAL_EVERY === INTERNAL_EVERY - 1
+        ? { to: forwarder, data: forwarderCall('split', [to], [1n]), gas: '0x15f90' }
+        : { to, gas: '0x5208' };
     return {
       method: 'eth_sendTransaction',
-      params: [{ from, to, value: '0x1', gas: '0x5208', nonce: `0x${nonce.toString(16)}` }],
+      params: [{ from, value: '0x1', nonce: `0x${nonce.toString(16)}`, ...tx }],
     };
   });
   // Four batches at once: anvil takes them on several threads (~30 % faster than one batch here).
@@ -219,6 +228,7 @@ async function detectionLatency(
   db: pg.Client,
   watched: readonly Hex[],
   app: { get: (t: typeof EventBus) => EventBus },
+  forwarder: Hex,
 ) {
   // 200 blocks: every deposit of a block shares its latency, so with fewer than 100 blocks the p99
   // of the deposits is simply the worst block. The worst block is reported beside it.
@@ -259,7 +269,7 @@ async function detectionLatency(
         { length: TX_PER_BLOCK },
         () => watched[Math.floor(Math.random() * watched.length)],
       );
-      await sendTransfers(anvil, recipients);
+      await sendTransfers(anvil, recipients, forwarder);
       const mined = performance.now();
       const number = await anvil.mine();
       await until(async () => announced.has(number) && committed.has(number), 30_000, `block ${number}`, 1);
@@ -280,7 +290,10 @@ async function detectionLatency(
     socket.close();
   }
   const [deposits] = (
-    await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM deposits WHERE asset_type = 'native'`)
+    await db.query<{ n: number; internal: number }>(
+      `SELECT count(*)::int AS n, (count(*) FILTER (WHERE trace_address <> ''))::int AS internal
+         FROM deposits WHERE asset_type = 'native'`,
+    )
   ).rows;
   const rows: BenchRow[] = [
     {
@@ -304,7 +317,7 @@ async function detectionLatency(
   ];
   const worst = [...perBlock].sort((a, b) => b.monitor - b.floor - (a.monitor - a.floor)).slice(0, 3);
   const notes = [
-    `latency: ${blocks} blocks (first 2 are warm-up, not counted) of ${TX_PER_BLOCK} ETH transfers each to random watched addresses; times from the mine request; "committed" = the block's transaction committed (EventBus publishes right after commit); ${deposits?.n ?? 0} deposits recorded`,
+    `latency: ${blocks} blocks (first 2 are warm-up, not counted) of ${TX_PER_BLOCK} ETH transfers each to random watched addresses, 1 in ${INTERNAL_EVERY} through a Forwarder contract (an internal transfer, found in the block's traces: tracing on); times from the mine request; "committed" = the block's transaction committed (EventBus publishes right after commit); ${deposits?.n ?? 0} deposits recorded, ${deposits?.internal ?? 0} of them internal`,
     `latency, the 3 blocks furthest behind the floor (block: detection / floor): ${worst.map((w) => `${w.number}: ${ms(w.monitor)} / ${ms(w.floor)}`).join('; ')}`,
   ];
   return { rows, notes };
@@ -316,6 +329,7 @@ async function backfillThroughput(
   db: pg.Client,
   databaseUrl: string,
   watched: readonly Hex[],
+  forwarder: Hex,
 ) {
   const target = Math.max(50, Math.round(5000 * ctx.scale));
   // anvil makes ~10 blocks of 200 transfers a second here: 5,000 take 8 to 9 minutes.
@@ -330,7 +344,7 @@ async function backfillThroughput(
     const recipients = Array.from({ length: TX_PER_BLOCK }, (_, i) =>
       i % 20 === 0 ? watched[Math.floor(Math.random() * watched.length)] : unwatched[i % unwatched.length],
     );
-    await sendTransfers(anvil, recipients);
+    await sendTransfers(anvil, recipients, forwarder);
     await anvil.mine();
     generated++;
   }
@@ -362,7 +376,7 @@ async function backfillThroughput(
       },
     ],
     notes: [
-      `backfill: ${generated} of the issue's 5,000 blocks (${generated < 5000 ? `scaled: BENCH_SCALE=${ctx.scale} and/or the ${budgetMs / 1000} s generation budget; ` : ''}generating them on anvil took ${genSeconds.toFixed(1)} s = ${(generated / genSeconds).toFixed(0)} blocks/s); 10 of the 200 tx per block are deposits; timed from the monitor being up (its boot took ${bootMs.toFixed(0)} ms, not counted) to cursor = head; MONITOR_BACKFILL_BATCH default (50), 8 blocks fetched at once`,
+      `backfill: ${generated} of the issue's 5,000 blocks (${generated < 5000 ? `scaled: BENCH_SCALE=${ctx.scale} and/or the ${budgetMs / 1000} s generation budget; ` : ''}generating them on anvil took ${genSeconds.toFixed(1)} s = ${(generated / genSeconds).toFixed(0)} blocks/s); 10 of the 200 tx per block are deposits, 1 in ${INTERNAL_EVERY} of all transfers goes through a Forwarder (internal; traced); timed from the monitor being up (its boot took ${bootMs.toFixed(0)} ms, not counted) to cursor = head; MONITOR_BACKFILL_BATCH default (50), 8 blocks fetched at once`,
     ],
   };
 }
@@ -386,19 +400,20 @@ export const run: BenchSectionRunner = async (ctx: BenchContext): Promise<BenchS
       [watched],
     );
 
+    const forwarder = await deployForwarder(anvil);
     const app = await startMonitor(database.url, anvil);
     try {
       await anvil.mine();
       const head = await anvil.blockNumber();
       await until(async () => (await cursorNumber(db)) >= head, 30_000, 'the monitor to start');
-      const latency = await detectionLatency(ctx, anvil, db, watched, app);
+      const latency = await detectionLatency(ctx, anvil, db, watched, app, forwarder);
       rows.push(...latency.rows);
       notes.push(...latency.notes);
     } finally {
       await app.close();
     }
 
-    const backfill = await backfillThroughput(ctx, anvil, db, database.url, watched);
+    const backfill = await backfillThroughput(ctx, anvil, db, database.url, watched, forwarder);
     rows.push(...backfill.rows);
     notes.push(...backfill.notes);
   } finally {

@@ -23,6 +23,8 @@ export function depositData(address: string, n: number): DepositEventData {
     chain_id: '31337',
     tx_hash: `0x${n.toString(16).padStart(64, '0')}`,
     log_index: -1,
+    transfer_type: 'native',
+    trace_address: null,
     block_number: String(1000 + Math.floor(n / EVENTS_PER_COMMIT)),
     block_hash: `0x${(n + 1).toString(16).padStart(64, 'a')}`,
     from_address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',

@@ -6,6 +6,7 @@ import { DepositWrites1767225900000 } from './1767225900000-DepositWrites.js';
 import { HexChecks1767226000000 } from './1767226000000-HexChecks.js';
 import { EventLogJson1767226100000 } from './1767226100000-EventLogJson.js';
 import { NetworkStatus1767310000000 } from './1767310000000-NetworkStatus.js';
+import { InternalTransfers1767320000000 } from './1767320000000-InternalTransfers.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   HexChecks1767226000000,
   EventLogJson1767226100000,
   NetworkStatus1767310000000,
+  InternalTransfers1767320000000,
 ];

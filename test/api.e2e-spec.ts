@@ -247,6 +247,8 @@ describe('REST API', () => {
         chain_id: '31337',
         tx_hash: expect.stringMatching(/^0x[0-9a-f]{64}$/),
         log_index: -1,
+        transfer_type: 'native',
+        trace_address: null,
         block_number: '12345678901',
         block_hash: '0x' + 'cd'.repeat(32),
         from_address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',

@@ -20,6 +20,26 @@ export interface ChainTransaction {
 
 export interface ChainBlock extends BlockHead {
   transactions: ChainTransaction[];
+  /**
+   * The ETH moved by calls inside the block's transactions (internal transfers), from the node's
+   * traces; null when the node offers no trace method (internal transfers cannot be seen there).
+   */
+  internalTransfers: InternalTransfer[] | null;
+}
+
+/**
+ * ETH moved by a call inside a transaction (not the top-level call): a contract forwarding value.
+ * Only calls that took effect: neither the call, nor one of the calls it sits under, nor the
+ * transaction reverted.
+ */
+export interface InternalTransfer {
+  transactionHash: Hex;
+  /** Its position in the transaction's call tree (Parity `traceAddress`), e.g. [0, 1]; never empty. */
+  traceAddress: number[];
+  /** The contract that sent the value. */
+  from: Hex;
+  to: Hex;
+  value: bigint;
 }
 
 /** An ERC-20 `Transfer(address indexed from, address indexed to, uint256 value)` log. */
@@ -56,12 +76,19 @@ export abstract class ChainClient {
   abstract latestHead(): Promise<BlockHead>;
   /** The chain's finalized block, or null when the node does not report one. */
   abstract finalizedHead(): Promise<BlockHead | null>;
+  /** The hash of the node's block at `number`; null above its head. */
+  abstract blockHash(number: bigint): Promise<Hex | null>;
   /** A block with its transactions by number or hash; null when the node does not have it. */
   abstract blockWithTransactions(ref: bigint | Hex): Promise<ChainBlock | null>;
   /** Receipt status (true = success) of the given transactions of one block. */
   abstract receiptStatuses(blockHash: Hex, txHashes: readonly Hex[]): Promise<Map<Hex, boolean>>;
   /** Transfer logs of the given token contracts in one block (by hash, so forks are never mixed). */
   abstract transferLogs(blockHash: Hex, tokens: readonly Hex[]): Promise<TransferLog[]>;
+  /**
+   * Whether blocks come with their internal transfers: undefined until the node was asked, false
+   * when it has no trace method (`trace_block`, `debug_traceBlockByHash`).
+   */
+  abstract readonly internalTransfers: boolean | undefined;
   abstract subscribeHeads(options: HeadListenerOptions): Unsubscribe;
   abstract close(): Promise<void>;
 }

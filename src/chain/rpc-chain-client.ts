@@ -8,6 +8,7 @@ import {
   ChainClient,
   type ChainTransaction,
   type HeadListenerOptions,
+  type InternalTransfer,
   type TransferLog,
   type Unsubscribe,
 } from './chain-client.js';
@@ -31,6 +32,11 @@ export interface ChainClientOptions {
    * true)` (which recovers every sender), and the traces carry each transaction's success too.
    */
   useTraces?: boolean;
+  /**
+   * Without `trace_block` (geth and most providers), read internal transfers with
+   * `debug_traceBlockByHash` and the `callTracer` (default true).
+   */
+  debugTraces?: boolean;
 }
 
 /**
@@ -74,15 +80,42 @@ interface RawBlock extends RawHead {
 interface RawHeaderWithHashes extends RawHead {
   transactions: Hex[];
 }
-/** A Parity-style trace (`trace_block`); only top-level ones (empty traceAddress) are used. */
+/**
+ * A Parity-style trace (`trace_block`): top-level ones (empty traceAddress) are the transactions,
+ * the others the calls inside them (internal transfers).
+ */
 interface RawTrace {
   type: string;
-  action: { from: Hex; to?: Hex; value?: Hex };
+  action: {
+    from?: Hex;
+    to?: Hex;
+    value?: Hex;
+    callType?: string;
+    /** selfdestruct ('suicide'): the contract, who gets its balance, and the balance. */
+    address?: Hex;
+    refundAddress?: Hex;
+    balance?: Hex;
+  };
+  result?: { address?: Hex } | null;
   error?: string;
   blockHash: Hex;
   transactionHash: Hex;
   transactionPosition: number;
   traceAddress: number[];
+}
+/** A geth `callTracer` frame (`debug_traceBlockByHash`). */
+interface RawCallFrame {
+  type: string;
+  from: Hex;
+  to?: Hex;
+  value?: Hex;
+  error?: string;
+  calls?: RawCallFrame[];
+}
+interface RawCallTrace {
+  txHash?: Hex;
+  result?: RawCallFrame;
+  error?: string;
 }
 interface RawReceipt {
   transactionHash: Hex;
@@ -122,6 +155,71 @@ function parseTransaction(raw: RawTransaction): ChainTransaction {
   };
 }
 
+/**
+ * The value-carrying calls inside the transactions of a `trace_block` answer that took effect: a
+ * call, a contract creation or a selfdestruct with value, under no failed call (the transaction's
+ * own top-level call included: a failed trace undoes everything below it). `delegatecall`,
+ * `staticcall` and `callcode` move no ETH to another account.
+ */
+function internalTransfersOfTraces(traces: readonly RawTrace[]): InternalTransfer[] {
+  const failed = new Set<string>();
+  for (const t of traces) {
+    if (t.error !== undefined) failed.add(`${t.transactionHash}:${t.traceAddress.join('.')}`);
+  }
+  const underFailure = (t: RawTrace): boolean => {
+    if (failed.size === 0) return false;
+    for (let depth = 0; depth <= t.traceAddress.length; depth++) {
+      if (failed.has(`${t.transactionHash}:${t.traceAddress.slice(0, depth).join('.')}`)) return true;
+    }
+    return false;
+  };
+  const transfers: InternalTransfer[] = [];
+  for (const t of traces) {
+    if (t.traceAddress.length === 0) continue;
+    let move: { from?: Hex; to?: Hex | null; value?: Hex } | undefined;
+    if (t.type === 'call' && (t.action.callType ?? 'call') === 'call') move = t.action;
+    else if (t.type === 'create') move = { ...t.action, to: t.result?.address ?? null };
+    else if (t.type === 'suicide')
+      move = { from: t.action.address, to: t.action.refundAddress, value: t.action.balance };
+    if (!move?.to || !move.from || move.value === undefined || BigInt(move.value) === 0n) continue;
+    if (underFailure(t)) continue;
+    transfers.push({
+      transactionHash: lower(t.transactionHash),
+      traceAddress: t.traceAddress,
+      from: lower(move.from),
+      to: lower(move.to),
+      value: BigInt(move.value),
+    });
+  }
+  return transfers;
+}
+
+/**
+ * The same from `callTracer` frames (one per transaction): a frame's position in its parents'
+ * `calls` is its trace address. A frame with `error` (reverted, out of gas) and everything under it
+ * moved nothing.
+ */
+function internalTransfersOfCallFrames(txHash: Hex, root: RawCallFrame): InternalTransfer[] {
+  const transfers: InternalTransfer[] = [];
+  const walk = (frame: RawCallFrame, address: number[]) => {
+    if (frame.error !== undefined) return;
+    const type = frame.type.toUpperCase();
+    const moves = type === 'CALL' || type === 'CREATE' || type === 'CREATE2' || type === 'SELFDESTRUCT';
+    if (address.length > 0 && moves && frame.to && frame.value !== undefined && BigInt(frame.value) > 0n) {
+      transfers.push({
+        transactionHash: lower(txHash),
+        traceAddress: address,
+        from: lower(frame.from),
+        to: lower(frame.to),
+        value: BigInt(frame.value),
+      });
+    }
+    frame.calls?.forEach((call, i) => walk(call, [...address, i]));
+  };
+  walk(root, []);
+  return transfers;
+}
+
 /** An address in a 32-byte topic: its last 20 bytes. */
 const topicAddress = (topic: Hex): Hex => `0x${topic.slice(26).toLowerCase()}`;
 
@@ -143,6 +241,9 @@ export abstract class RpcChainClient extends ChainClient {
   private readonly traceStatuses = new Map<Hex, Map<Hex, boolean>>();
   /** Unknown until tried; false after the node said it has no eth_getBlockReceipts. */
   private blockReceiptsSupported: boolean | undefined;
+  /** Unknown until tried; false after the node said it has no debug_traceBlockByHash. */
+  private debugTracesSupported: boolean | undefined;
+  private noTracesSupportLogged = false;
   private closed = false;
 
   protected constructor(protected readonly options: ChainClientOptions) {
@@ -179,6 +280,22 @@ export abstract class RpcChainClient extends ChainClient {
     }
   }
 
+  async blockHash(number: bigint): Promise<Hex | null> {
+    const raw = await this.request<RawHead | null>('eth_getBlockByNumber', [toHex(number), false]);
+    return raw === null ? null : lower(raw.hash);
+  }
+
+  /**
+   * True once a block came with its internal transfers, false when the node has no trace method
+   * (logged once), undefined before the first block was read.
+   */
+  get internalTransfers(): boolean | undefined {
+    if (this.tracesSupported === true || this.debugTracesSupported === true) return true;
+    const noTraceBlock = this.options.useTraces === false || this.tracesSupported === false;
+    const noDebug = this.options.debugTraces === false || this.debugTracesSupported === false;
+    return noTraceBlock && noDebug ? false : undefined;
+  }
+
   async blockWithTransactions(ref: bigint | Hex): Promise<ChainBlock | null> {
     if (this.options.useTraces !== false && this.tracesSupported !== false) {
       const block = await this.blockFromTraces(ref);
@@ -189,7 +306,107 @@ export abstract class RpcChainClient extends ChainClient {
         ? await this.request<RawBlock | null>('eth_getBlockByNumber', [toHex(ref), true])
         : await this.request<RawBlock | null>('eth_getBlockByHash', [lower(ref), true]);
     if (raw === null) return null;
-    return { ...parseHead(raw), transactions: raw.transactions.map(parseTransaction) };
+    const block: ChainBlock = {
+      ...parseHead(raw),
+      transactions: raw.transactions.map(parseTransaction),
+      internalTransfers: null,
+    };
+    // Traces work on this node but did not match (the block was replaced between the reads) or
+    // are missing for this block: read them again for exactly this one.
+    block.internalTransfers =
+      this.tracesSupported === true
+        ? await this.internalTransfersByTraceBlock(block)
+        : await this.internalTransfersByDebugTrace(block);
+    return block;
+  }
+
+  /** `trace_block` for a block read whole; they must be its transactions, else it was replaced. */
+  private async internalTransfersByTraceBlock(block: ChainBlock): Promise<InternalTransfer[] | null> {
+    let traces: RawTrace[] | null;
+    try {
+      traces = await this.request<RawTrace[] | null>('trace_block', [toHex(block.number)]);
+    } catch (error) {
+      if (!(error instanceof RpcResponseError)) throw error;
+      this.logger.warn(`block ${block.number} (${block.hash}) cannot be traced: ${error.message}`);
+      return null;
+    }
+    const top = (traces ?? []).filter((t) => t.traceAddress.length === 0);
+    const consistent =
+      top.length === block.transactions.length &&
+      top.every(
+        (t, i) =>
+          lower(t.blockHash) === block.hash && lower(t.transactionHash) === block.transactions[i].hash,
+      );
+    if (!consistent)
+      throw new BlockMismatchError(`the traces of block ${block.number} are not of ${block.hash}`);
+    return internalTransfersOfTraces(traces ?? []);
+  }
+
+  /**
+   * Internal transfers of a block read whole (the node has no `trace_block`): geth's
+   * `debug_traceBlockByHash` with the `callTracer` (by hash: the traces are of exactly this block).
+   * Null when the node has no such method (logged once; internal transfers are then not seen on
+   * this network) or cannot trace this block (pruned state; logged).
+   */
+  private async internalTransfersByDebugTrace(block: ChainBlock): Promise<InternalTransfer[] | null> {
+    if (this.options.debugTraces === false || this.debugTracesSupported === false) {
+      this.noTracesLogged();
+      return null;
+    }
+    if (block.transactions.length === 0) return [];
+    let traces: RawCallTrace[];
+    try {
+      traces = await this.request<RawCallTrace[]>('debug_traceBlockByHash', [
+        block.hash,
+        { tracer: 'callTracer' },
+      ]);
+    } catch (error) {
+      if (this.debugTracesSupported === true) {
+        if (!(error instanceof RpcResponseError)) throw error;
+        this.logger.warn(`block ${block.number} (${block.hash}) cannot be traced: ${error.message}`);
+        return null;
+      }
+      this.debugTracesSupported = false;
+      this.noTracesLogged();
+      return null;
+    }
+    if (traces.length !== block.transactions.length) {
+      throw new BlockMismatchError(
+        `${traces.length} traces for the ${block.transactions.length} txs of ${block.hash}`,
+      );
+    }
+    this.debugTracesSupported = true;
+    const statuses = new Map<Hex, boolean>();
+    const transfers: InternalTransfer[] = [];
+    traces.forEach((trace, i) => {
+      const tx = block.transactions[i].hash;
+      if (trace.txHash !== undefined && lower(trace.txHash) !== tx) {
+        throw new BlockMismatchError(
+          `trace of ${trace.txHash} at position ${i} of ${block.hash}, expected ${tx}`,
+        );
+      }
+      if (trace.result === undefined) throw new BlockMismatchError(`no call trace for ${tx}: ${trace.error}`);
+      statuses.set(tx, trace.result.error === undefined);
+      transfers.push(...internalTransfersOfCallFrames(tx, trace.result));
+    });
+    this.rememberStatuses(block.hash, statuses);
+    return transfers;
+  }
+
+  private noTracesLogged(): void {
+    if (this.noTracesSupportLogged) return;
+    this.noTracesSupportLogged = true;
+    this.logger.warn(
+      'the node offers no trace method (trace_block, debug_traceBlockByHash): ETH moved to watched ' +
+        'addresses by contract calls (internal transfers) is not seen on this network',
+    );
+  }
+
+  private rememberStatuses(blockHash: Hex, statuses: Map<Hex, boolean>): void {
+    this.traceStatuses.set(blockHash, statuses);
+    if (this.traceStatuses.size > STATUS_CACHE_BLOCKS) {
+      this.traceStatuses.delete(this.traceStatuses.keys().next().value as Hex);
+    }
   }
 
   /**
@@ -253,17 +470,14 @@ export abstract class RpcChainClient extends ChainClient {
       statuses.set(txHash, t.error === undefined);
       return {
         hash: txHash,
-        from: lower(t.action.from),
+        from: lower(t.action.from!),
         to: t.type === 'create' || t.action.to === undefined ? null : lower(t.action.to),
         value: BigInt(t.action.value ?? '0x0'),
         transactionIndex: t.transactionPosition,
       };
     });
-    this.traceStatuses.set(hash, statuses);
-    if (this.traceStatuses.size > STATUS_CACHE_BLOCKS) {
-      this.traceStatuses.delete(this.traceStatuses.keys().next().value as Hex);
-    }
-    return { ...parseHead(header), transactions };
+    this.rememberStatuses(hash, statuses);
+    return { ...parseHead(header), transactions, internalTransfers: internalTransfersOfTraces(traces ?? []) };
   }
 
   /**

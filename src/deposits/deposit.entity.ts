@@ -14,6 +14,8 @@ export class Deposit {
   @Column('text', { name: 'tx_hash' }) txHash: string;
   /** -1 for a native transfer. */
   @Column('integer', { name: 'log_index' }) logIndex: number;
+  /** Of an internal transfer: its call's trace address, dot-separated ('0.1'); '' otherwise. */
+  @Column('text', { name: 'trace_address' }) traceAddress: string;
   @Column('bigint', { name: 'block_number' }) blockNumber: string;
   @Column('text', { name: 'block_hash' }) blockHash: string;
   @Column('text', { name: 'from_address' }) fromAddress: string;

@@ -5,7 +5,7 @@ import type { DepositStatus } from './deposit.entity.js';
 import type { DepositRow } from './dto/deposit-response.dto.js';
 
 const SELECT_DEPOSIT = `
-  SELECT d.id, n.key AS network_key, n.chain_id::text AS chain_id, d.tx_hash, d.log_index,
+  SELECT d.id, n.key AS network_key, n.chain_id::text AS chain_id, d.tx_hash, d.log_index, d.trace_address,
          d.block_number::text AS block_number, d.block_hash, d.from_address, d.wallet_address,
          d.asset_type, d.asset_symbol, d.asset_contract, d.asset_decimals, d.amount::text AS amount,
          d.confirmations, d.required_confirmations, d.status, d.detected_at, d.completed_at, d.orphaned_at,
@@ -71,7 +71,7 @@ export class DepositsRepository {
 
   async findOwnedByTx(userId: string, txHash: string): Promise<DepositRow[]> {
     return this.dataSource.query(
-      `${SELECT_DEPOSIT} WHERE ${OWNED} AND d.tx_hash = $2 ORDER BY n.key, d.log_index`,
+      `${SELECT_DEPOSIT} WHERE ${OWNED} AND d.tx_hash = $2 ORDER BY n.key, d.log_index, d.trace_address`,
       [userId, txHash.toLowerCase()],
     );
   }

@@ -19,6 +19,10 @@ export interface DepositEventData {
   chain_id: string;
   tx_hash: string;
   log_index: number;
+  /** `native` (the transaction's own value), `internal` (sent by a contract call) or `token`. */
+  transfer_type: 'native' | 'internal' | 'token';
+  /** Of an internal transfer: its call's position in the call tree; null otherwise. */
+  trace_address: number[] | null;
   block_number: string;
   block_hash: string;
   from_address: string;

@@ -84,6 +84,8 @@ export class ChainFollower {
    * True from start too: a change made while no process followed the network is applied then.
    */
   private settingsChanged = true;
+  /** What this follower last recorded of `client.internalTransfers`. */
+  private internalTransfers: boolean | undefined;
   private readonly syncTask: Task;
   private readonly backfillTask: Task;
 
@@ -165,10 +167,9 @@ export class ChainFollower {
 
   private onHead(head: BlockHead): void {
     if (this.stopped) return;
-    // A late announcement of a block we already hold changes nothing; anything else is news
-    // (higher, or a lower/equal height under another hash: a reorg).
-    const held = this.at(head.number);
-    if (this.target && head.number < this.target.number && held?.hash === head.hash) return;
+    // Every head is news: higher, a lower/equal height under another hash (a reorg), or a lower block
+    // we hold — a late announcement or a rollback to it, which sync tells apart by asking the node.
+    if (head.hash === this.target?.hash) return;
     this.target = head;
     this.options.observer?.head(head.number);
     this.syncTask.wake();
@@ -209,6 +210,10 @@ export class ChainFollower {
       const [, tokens] = await Promise.all([this.watch.refresh(), this.repository.tokens(this.network.id)]);
       const walletSeq = this.watch.version;
       this.tokens = tokens;
+      if (target && target.number < tip.number && this.at(target.number)?.hash === target.hash) {
+        await this.lowerHead(target);
+        continue;
+      }
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
         if (walletSeq > this.walletSeq) {
           const scheduled = await this.repository.syncWallets(this.network, tip, {
@@ -229,6 +234,35 @@ export class ChainFollower {
         await this.catchUp(target, walletSeq);
       }
     }
+  }
+
+  /**
+   * `head` is a block of the window below the tip: a late announcement, or the node rolled its
+   * chain back to it (a reorg that has not mined a new block yet). The node's latest head tells:
+   * when it is `head`, the blocks above it left the chain and their deposits are orphaned now, not
+   * when the next block comes; otherwise the latest head is followed as usual.
+   */
+  private async lowerHead(head: BlockHead): Promise<void> {
+    const latest = await this.client.latestHead();
+    const ours = this.at(head.number);
+    if (latest.hash === head.hash && ours) {
+      const tip = this.tip!;
+      this.logger.warn(
+        `Rollback: the node's head is block ${head.number} (${head.hash}), below tip ${tip.number}; ` +
+          `dropping ${tip.number - head.number} block(s)`,
+      );
+      await this.rewindTo(ours);
+    } else if (this.target === head) {
+      this.target = latest;
+    }
+  }
+
+  private async rewindTo(ancestor: WindowBlock): Promise<void> {
+    this.prefetched = undefined;
+    const events = await this.repository.rewind(this.network, this.tip!, ancestor);
+    this.window = this.window.filter((b) => b.number <= ancestor.number);
+    this.options.observer?.cursor(ancestor.number);
+    this.publish(events);
   }
 
   /**
@@ -335,12 +369,18 @@ export class ChainFollower {
     // left nothing behind.
     this.unsettled = settle === undefined;
     this.window.push(...blocks.map(toWindowBlock));
-    if (this.window.length > this.options.windowSize)
-      this.window.splice(0, this.window.length - this.options.windowSize);
+    // windowSize blocks above the oldest one: a reorg of windowSize blocks finds its ancestor.
+    const kept = this.options.windowSize + 1;
+    if (this.window.length > kept) this.window.splice(0, this.window.length - kept);
     this.walletSeq = walletSeq;
     this.options.observer?.cursor(this.tip!.number);
     this.publish(result.events);
     if (result.backfillsScheduled) this.backfillTask.wake();
+    const internal = this.client.internalTransfers;
+    if (internal !== undefined && internal !== this.internalTransfers) {
+      await this.repository.setInternalTransfers(this.network.id, internal);
+      this.internalTransfers = internal;
+    }
   }
 
   /**
@@ -361,10 +401,7 @@ export class ChainFollower {
           `Reorg: block ${head.number} (${head.hash}) does not extend tip ${tip.number}; ` +
             `common ancestor ${ours.number}, dropping ${tip.number - ours.number} block(s)`,
         );
-        const events = await this.repository.rewind(this.network, tip, ours);
-        this.window = this.window.filter((b) => b.number <= ours.number);
-        this.options.observer?.cursor(ours.number);
-        this.publish(events);
+        await this.rewindTo(ours);
         return;
       }
       if (parentNumber < first.number) break;
@@ -380,8 +417,17 @@ export class ChainFollower {
         `rescanning from block ${from}`,
     );
     const restart = toWindowBlock(await this.mustGetBlock(from));
-    await this.repository.resetWindow(this.network, tip, restart);
+    // What was recorded above the restart block in blocks that are not on the node's chain any more
+    // is orphaned with the reset, not height by height as the rescan passes them (the rescan may
+    // find their transactions at other heights first, and a shorter chain never reaches them).
+    const recorded = await this.repository.liveDepositBlocks(this.network.id, restart.number);
+    const onChain = await mapBounded(recorded, this.options.fetchConcurrency, (b) =>
+      this.client.blockHash(b.number),
+    );
+    const gone = recorded.filter((b, i) => onChain[i] !== b.hash);
+    const events = await this.repository.resetWindow(this.network, tip, restart, gone);
     this.window = [restart];
+    this.publish(events);
   }
 
   /** History backfills of wallets with a start_block, one bounded batch at a time. */
@@ -390,27 +436,32 @@ export class ChainFollower {
       if (this.stopped) return;
       const pending = await this.repository.pendingBackfills(this.network.id);
       if (pending.length === 0) return;
-      for (const backfill of pending) {
-        if (this.stopped) return;
-        await this.backfillStep(backfill);
-      }
+      await this.backfillStep(pending);
     }
   }
 
-  private async backfillStep(backfill: PendingBackfill): Promise<void> {
+  /**
+   * One step of the wallet backfills waiting (a queue: a wallet added while others run joins it):
+   * the next `backfillBatchSize` blocks from the lowest one still to scan, each block read once and
+   * matched against every waiting wallet whose range holds it — so wallets waiting on the same
+   * range (one user adding many, or many users) cost the node one scan of it, not one each.
+   */
+  private async backfillStep(pending: readonly PendingBackfill[]): Promise<void> {
     const tokens = await this.repository.tokens(this.network.id);
-    const last = min(backfill.endBlock, backfill.nextBlock + BigInt(this.options.backfillBatchSize) - 1n);
+    const from = pending.reduce((low, b) => min(low, b.nextBlock), pending[0].nextBlock);
+    const until = from + BigInt(this.options.backfillBatchSize) - 1n;
+    const step = pending.filter((b) => b.nextBlock <= until);
     const numbers: bigint[] = [];
-    for (let n = backfill.nextBlock; n <= last; n++) numbers.push(n);
-    const address = backfill.address.toLowerCase();
+    for (let n = from; n <= until; n++) {
+      if (step.some((b) => b.nextBlock <= n && n <= b.endBlock)) numbers.push(n);
+    }
     const scanned = await mapBounded(numbers, this.options.fetchConcurrency, async (n) => {
       const block = await this.mustGetBlock(n);
-      const deposits = await detectDeposits(
-        this.client,
-        this.network,
-        tokens,
-        block,
-        (a) => a.toLowerCase() === address,
+      const waiting = new Set(
+        step.filter((b) => b.nextBlock <= n && n <= b.endBlock).map((b) => b.address.toLowerCase()),
+      );
+      const deposits = await detectDeposits(this.client, this.network, tokens, block, (a) =>
+        waiting.has(a.toLowerCase()),
       );
       return { block, deposits };
     });
@@ -418,16 +469,16 @@ export class ChainFollower {
     if (this.stopped) return;
     const result = await this.repository.commitBackfill({
       network: this.network,
-      backfill,
-      next: last + 1n,
+      steps: step.map((backfill) => ({ backfill, next: min(until, backfill.endBlock) + 1n })),
       blocks: scanned.map((s) => ({ number: s.block.number, hash: s.block.hash })),
       deposits: scanned.flatMap((s) => s.deposits),
       finalized,
     });
     // Not committed: a scanned block is no longer the window's (a reorg the follower is handling).
-    if (!result.committed) throw new Error(`wallet backfill of ${backfill.address} raced a reorg`);
-    if (last === backfill.endBlock)
-      this.logger.log(`Wallet backfill of ${backfill.address} done up to ${last}`);
+    if (!result.committed) throw new Error(`wallet backfill of blocks ${from}..${until} raced a reorg`);
+    for (const b of step) {
+      if (b.endBlock <= until) this.logger.log(`Wallet backfill of ${b.address} done up to ${b.endBlock}`);
+    }
     this.publish(result.events);
   }
 

@@ -4,7 +4,8 @@ import type { DetectedDeposit, MonitoredNetwork, WatchedToken } from './monitor.
 
 /**
  * The deposits of one block into addresses for which `isWatched` holds: native transfers whose
- * receipt succeeded (receipts are fetched for the candidates only) and ERC-20 `Transfer` logs of
+ * receipt succeeded (receipts are fetched for the candidates only), internal transfers (ETH sent
+ * by contract calls, from the block's traces when the node has them) and ERC-20 `Transfer` logs of
  * the network's tokens (fetched by block hash, so two forks are never mixed). Zero-value transfers
  * are no deposit (address-poisoning spam sends them). Matching costs one hash lookup per
  * transaction.
@@ -39,6 +40,8 @@ export async function detectDeposits(
     deposits.push({
       txHash: lower(tx.hash),
       logIndex: -1,
+      traceAddress: '',
+      transferType: 'native',
       blockNumber: block.number,
       blockHash: lower(block.hash),
       from: lower(tx.from),
@@ -50,6 +53,26 @@ export async function detectDeposits(
       amount: tx.value,
     });
   }
+  // Internal transfers come from the block's traces, which only hold calls that took effect (no
+  // failed transaction, no reverted call or call under one).
+  for (const transfer of block.internalTransfers ?? []) {
+    if (transfer.value === 0n || !isWatched(transfer.to)) continue;
+    deposits.push({
+      txHash: lower(transfer.transactionHash),
+      logIndex: -1,
+      traceAddress: transfer.traceAddress.join('.'),
+      transferType: 'internal',
+      blockNumber: block.number,
+      blockHash: lower(block.hash),
+      from: lower(transfer.from),
+      wallet: lower(transfer.to),
+      assetType: 'native',
+      symbol: network.nativeSymbol,
+      contract: null,
+      decimals: network.nativeDecimals,
+      amount: transfer.value,
+    });
+  }
   if (logs.length > 0) {
     const byContract = new Map(tokens.map((t) => [t.contract, t]));
     for (const log of logs) {
@@ -58,6 +81,8 @@ export async function detectDeposits(
       deposits.push({
         txHash: lower(log.transactionHash),
         logIndex: log.logIndex,
+        traceAddress: '',
+        transferType: 'token',
         blockNumber: block.number,
         blockHash: lower(block.hash),
         from: lower(log.from),

@@ -30,10 +30,29 @@ async function sql<T = Record<string, unknown>>(
 type ReturnedDeposit = Omit<DepositStateRow, 'network_key' | 'chain_id'>;
 
 const RETURNING = (t: string) => `
-  RETURNING ${t}.id, ${t}.tx_hash, ${t}.log_index, ${t}.block_number::text AS block_number, ${t}.block_hash,
+  RETURNING ${t}.id, ${t}.tx_hash, ${t}.log_index, ${t}.trace_address, ${t}.block_number::text AS block_number, ${t}.block_hash,
             ${t}.from_address, ${t}.wallet_address, ${t}.asset_type, ${t}.asset_symbol, ${t}.asset_contract,
             ${t}.asset_decimals, ${t}.amount::text AS amount, ${t}.confirmations, ${t}.required_confirmations,
             ${t}.status`;
+
+/**
+ * Ids of the live deposits of the transactions in unnest(${txs}::text[], ${blocks}::text[]) that
+ * are recorded in another block than the one given for their transaction: a transaction is in one
+ * block of a chain, so these rows are of a block that left it (after a reorg deeper than the window,
+ * a rescan finds the transaction elsewhere before it reaches the old row's height). Orphaning them
+ * in the same transaction as the write that finds the transaction again keeps one live row per
+ * transfer at every commit: the write then revives the orphaned row (same deposit id).
+ */
+const STALE_LIVE_IDS = (networkId: string, txs: string, blocks: string) => `
+  SELECT x.id FROM deposits x JOIN unnest(${txs}::text[], ${blocks}::text[]) AS s(tx_hash, block_hash)
+      ON x.network_id = ${networkId} AND x.tx_hash = s.tx_hash AND x.status <> 'orphaned'
+         AND x.block_hash <> s.block_hash`;
+
+/** Each distinct transaction of `deposits` once, with its block hash (parameters of STALE_LIVE_IDS). */
+const txBlocks = (deposits: readonly DetectedDeposit[]): [string[], string[]] => {
+  const byTx = new Map(deposits.map((d) => [d.txHash, d.blockHash]));
+  return [[...byTx.keys()], [...byTx.values()]];
+};
 
 /**
  * The cursor's compare-and-set from `expected` to `next`, as SQL over parameters $1–$6 (see
@@ -259,10 +278,17 @@ export class MonitorRepository {
   /**
    * A reorg deeper than the window: restart the window at `block` (an older block, taken from the
    * node's current chain) and rescan from there; commitBlocks orphans what each rescanned height
-   * held under another hash.
+   * held under another hash. `gone`: blocks above `block` that hold live deposits and are not on
+   * the node's chain any more (the caller compared them with it) — their deposits are orphaned
+   * here, so none of them is still live when the rescan meets its transaction at another height.
    */
-  async resetWindow(network: MonitoredNetwork, expectedTip: WindowBlock, block: WindowBlock): Promise<void> {
-    await this.inTransaction(async (m) => {
+  async resetWindow(
+    network: MonitoredNetwork,
+    expectedTip: WindowBlock,
+    block: WindowBlock,
+    gone: readonly { number: bigint; hash: Hex }[],
+  ): Promise<LoggedEvent[]> {
+    return this.inTransaction(async (m, out) => {
       await this.moveCursor(m, network, expectedTip, block, null);
       await sql(m, `DELETE FROM chain_blocks WHERE network_id = $1`, [network.id]);
       await sql(
@@ -270,7 +296,37 @@ export class MonitorRepository {
         `INSERT INTO chain_blocks (network_id, number, hash, parent_hash) VALUES ($1, $2, $3, $4)`,
         [network.id, block.number.toString(), block.hash, block.parentHash],
       );
+      if (gone.length === 0) return;
+      const orphaned: ReturnedDeposit[] = await sql(
+        m,
+        `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
+           FROM unnest($2::bigint[], $3::text[]) AS g(number, hash)
+          WHERE d.network_id = $1 AND d.block_number = g.number AND d.block_hash = g.hash
+            AND d.status <> 'orphaned'
+         ${RETURNING('d')}`,
+        [network.id, gone.map((b) => b.number.toString()), gone.map((b) => b.hash)],
+      );
+      sortByPosition(orphaned);
+      this.collect(out, network, 'deposit.orphaned', orphaned);
     });
+  }
+
+  /** The blocks above `above` that hold live deposits (what a reset of the window must check). */
+  async liveDepositBlocks(networkId: string, above: bigint): Promise<{ number: bigint; hash: Hex }[]> {
+    const rows: { number: string; hash: Hex }[] = await this.dataSource.query(
+      `SELECT DISTINCT block_number::text AS number, block_hash AS hash FROM deposits
+        WHERE network_id = $1 AND block_number > $2 AND status <> 'orphaned'`,
+      [networkId, above.toString()],
+    );
+    return rows.map((r) => ({ number: BigInt(r.number), hash: r.hash }));
+  }
+
+  /** Records whether the network's node shows internal transfers (GET /networks reads it). */
+  async setInternalTransfers(networkId: string, supported: boolean): Promise<void> {
+    await this.dataSource.query(`UPDATE chain_cursors SET internal_transfers = $2 WHERE network_id = $1`, [
+      networkId,
+      supported,
+    ]);
   }
 
   /** No new block, but new wallets: record that they are watched from here, schedule backfills. */
@@ -305,19 +361,19 @@ export class MonitorRepository {
   }
 
   /**
-   * One step of a wallet's history backfill: blocks [backfill.nextBlock, next) were scanned for its
-   * address. Writes nothing when a scanned block is in the window under another hash (a reorg
-   * raced the scan: the caller retries) or when the step was already committed.
+   * One step of the wallets' history backfills: for each, blocks [backfill.nextBlock, next) were
+   * scanned for its address (one scan for all of them). Writes nothing when a scanned block is in
+   * the window under another hash (a reorg raced the scan: the caller retries) or when the step was
+   * already committed.
    */
   async commitBackfill(input: {
     network: MonitoredNetwork;
-    backfill: PendingBackfill;
-    next: bigint;
+    steps: readonly { backfill: PendingBackfill; next: bigint }[];
     blocks: readonly { number: bigint; hash: Hex }[];
     deposits: readonly DetectedDeposit[];
     finalized: bigint | null;
   }): Promise<{ committed: boolean; events: LoggedEvent[] }> {
-    const { network, backfill } = input;
+    const { network, steps } = input;
     let committed = false;
     const events = await this.inTransaction(async (m, out) => {
       // Shares the follower's cursor row lock order: cursor first, then deposits, then the event log.
@@ -339,13 +395,31 @@ export class MonitorRepository {
       if ((mismatch?.n ?? 0) > 0) return;
       const moved = await sql(
         m,
-        `UPDATE wallet_backfills SET next_block = $4, updated_at = now()
-          WHERE wallet_id = $1 AND network_id = $2 AND next_block = $3 RETURNING 1`,
-        [backfill.walletId, network.id, backfill.nextBlock.toString(), input.next.toString()],
+        `UPDATE wallet_backfills b SET next_block = s.next, updated_at = now()
+           FROM unnest($2::uuid[], $3::bigint[], $4::bigint[]) AS s(wallet_id, expected, next)
+          WHERE b.wallet_id = s.wallet_id AND b.network_id = $1 AND b.next_block = s.expected RETURNING 1`,
+        [
+          network.id,
+          steps.map((s) => s.backfill.walletId),
+          steps.map((s) => s.backfill.nextBlock.toString()),
+          steps.map((s) => s.next.toString()),
+        ],
       );
       if (moved.length === 0) return;
+      // Only this follower moves backfills (one leader per network): a partial move is a bug.
+      if (moved.length !== steps.length) throw new Error('wallet backfill progress moved under the step');
       committed = true;
       const tip = BigInt(cursor.block_number);
+      if (input.deposits.length > 0) {
+        const stale: ReturnedDeposit[] = await sql(
+          m,
+          `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
+            WHERE d.id IN (${STALE_LIVE_IDS('$1', '$2', '$3')})
+           ${RETURNING('d')}`,
+          [network.id, ...txBlocks(input.deposits)],
+        );
+        this.collect(out, network, 'deposit.orphaned', stale);
+      }
       await this.upsertDeposits(m, out, network, input.deposits, tip, input.finalized);
       await this.updateConfirmations(m, out, network, tip, input.finalized);
     });
@@ -451,9 +525,11 @@ export class MonitorRepository {
        ),
        replaced AS (
          UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
-           FROM b
-          WHERE d.network_id = $1 AND d.block_number = b.number AND d.block_hash <> b.hash
-            AND d.status <> 'orphaned'
+          WHERE d.id IN (
+                  SELECT x.id FROM deposits x JOIN b ON x.network_id = $1 AND x.block_number = b.number
+                   WHERE x.block_hash <> b.hash AND x.status <> 'orphaned'
+                  UNION ${STALE_LIVE_IDS('$1', '$11', '$12')})
+            AND EXISTS (SELECT 1 FROM moved)
          ${RETURNING('d')}
        )
        SELECT (SELECT count(*) FROM moved)::int AS moved, r.* FROM (SELECT) AS one LEFT JOIN replaced r ON true`,
@@ -462,7 +538,8 @@ export class MonitorRepository {
         blocks.map((b) => b.number.toString()),
         blocks.map((b) => b.hash),
         blocks.map((b) => b.parentHash),
-        (last.number - BigInt(input.windowSize)).toString(),
+        (last.number - BigInt(input.windowSize) - 1n).toString(),
+        ...txBlocks(input.deposits),
       ],
     );
     if (rows[0]?.moved !== 1) throw await this.cursorMoved(m, network, expected);
@@ -545,29 +622,30 @@ export class MonitorRepository {
     finalized: bigint | null,
   ): Promise<void> {
     if (deposits.length === 0) return;
-    const key = (txHash: string, logIndex: number) => `${txHash}:${logIndex}`;
-    const byKey = new Map(deposits.map((d) => [key(d.txHash, d.logIndex), d]));
+    const key = (txHash: string, logIndex: number, traceAddress: string) =>
+      `${txHash}:${logIndex}:${traceAddress}`;
+    const byKey = new Map(deposits.map((d) => [key(d.txHash, d.logIndex, d.traceAddress), d]));
     const unique = [...byKey.values()];
     const rule = confirmationRule(network, {
-      tip: '$14',
+      tip: '$15',
       block: 't.block_number',
       required: '$2::int',
-      finalized: '$15',
+      finalized: '$16',
     });
     const confirmations = `${rule.confirmations}::int`;
     const done = rule.done;
-    const transfer = `tx_hash, asset_contract, wallet_address, from_address, amount`;
+    const transfer = `tx_hash, trace_address, asset_contract, wallet_address, from_address, amount`;
     const rows: ReturnedDeposit[] = await sql(
       m,
       `WITH t AS (
          SELECT t.*, row_number() OVER (PARTITION BY ${transfer} ORDER BY t.log_index) AS nth
            FROM unnest($3::text[], $4::int[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[],
-                       $10::text[], $11::text[], $12::smallint[], $13::numeric[])
+                       $10::text[], $11::text[], $12::smallint[], $13::numeric[], $14::text[])
              AS t(tx_hash, log_index, block_number, block_hash, from_address, wallet_address, asset_type,
-                  asset_symbol, asset_contract, asset_decimals, amount)
+                  asset_symbol, asset_contract, asset_decimals, amount, trace_address)
        ),
        orphaned AS (
-         SELECT o.id, o.tx_hash, o.asset_contract, o.wallet_address, o.from_address, o.amount,
+         SELECT o.id, o.tx_hash, o.trace_address, o.asset_contract, o.wallet_address, o.from_address, o.amount,
                 row_number() OVER (PARTITION BY ${transfer} ORDER BY o.log_index, o.id) AS nth
            FROM deposits o
           WHERE o.network_id = $1 AND o.status = 'orphaned' AND o.tx_hash = ANY($3::text[])
@@ -579,26 +657,28 @@ export class MonitorRepository {
                 required_confirmations = $2, completed_at = CASE WHEN ${done} THEN now() END,
                 orphaned_at = NULL, updated_at = now()
            FROM orphaned o
-           JOIN t ON t.tx_hash = o.tx_hash AND t.asset_contract IS NOT DISTINCT FROM o.asset_contract
+           JOIN t ON t.tx_hash = o.tx_hash AND t.trace_address = o.trace_address
+                 AND t.asset_contract IS NOT DISTINCT FROM o.asset_contract
                  AND t.wallet_address = o.wallet_address AND t.from_address = o.from_address
                  AND t.amount = o.amount AND t.nth = o.nth
           WHERE d.id = o.id
             AND NOT EXISTS (SELECT 1 FROM deposits l
                              WHERE l.network_id = $1 AND l.tx_hash = t.tx_hash AND l.log_index = t.log_index
-                               AND l.status <> 'orphaned')
+                               AND l.trace_address = t.trace_address AND l.status <> 'orphaned')
          ${RETURNING('d')}
        ),
        written AS (
-         INSERT INTO deposits AS d (network_id, tx_hash, log_index, block_number, block_hash, from_address,
-                wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount,
+         INSERT INTO deposits AS d (network_id, tx_hash, log_index, trace_address, block_number, block_hash,
+                from_address, wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount,
                 confirmations, required_confirmations, status, completed_at)
-         SELECT $1, t.tx_hash, t.log_index, t.block_number, t.block_hash, t.from_address, t.wallet_address,
+         SELECT $1, t.tx_hash, t.log_index, t.trace_address, t.block_number, t.block_hash, t.from_address, t.wallet_address,
                 t.asset_type, t.asset_symbol, t.asset_contract, t.asset_decimals, t.amount, ${confirmations}, $2,
                 CASE WHEN ${done} THEN 'completed' ELSE 'pending' END,
                 CASE WHEN ${done} THEN now() END
            FROM t
-          WHERE NOT EXISTS (SELECT 1 FROM revived r WHERE r.tx_hash = t.tx_hash AND r.log_index = t.log_index)
-         ON CONFLICT (network_id, tx_hash, log_index) WHERE status <> 'orphaned' DO UPDATE
+          WHERE NOT EXISTS (SELECT 1 FROM revived r WHERE r.tx_hash = t.tx_hash AND r.log_index = t.log_index
+                              AND r.trace_address = t.trace_address)
+         ON CONFLICT (network_id, tx_hash, log_index, trace_address) WHERE status <> 'orphaned' DO UPDATE
             SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash, status = EXCLUDED.status,
                 confirmations = EXCLUDED.confirmations, required_confirmations = EXCLUDED.required_confirmations,
                 completed_at = EXCLUDED.completed_at, updated_at = now()
@@ -620,6 +700,7 @@ export class MonitorRepository {
         unique.map((d) => d.contract),
         unique.map((d) => d.decimals),
         unique.map((d) => d.amount.toString()),
+        unique.map((d) => d.traceAddress),
         tip.toString(),
         ...(network.finalityRule === 'finalized' ? [(finalized ?? -1n).toString()] : []),
       ],
@@ -627,7 +708,7 @@ export class MonitorRepository {
     // Announced in the order they were found (chain order: by block, then transaction, then log),
     // not in the statement's (revived rows first, the rest in any order).
     const found = new Map([...byKey.keys()].map((k, i) => [k, i]));
-    const order = (r: ReturnedDeposit) => found.get(key(r.tx_hash, r.log_index)) ?? Infinity;
+    const order = (r: ReturnedDeposit) => found.get(key(r.tx_hash, r.log_index, r.trace_address)) ?? Infinity;
     rows.sort((a, b) => order(a) - order(b));
     this.collect(out, network, 'deposit.detected', rows);
     this.collect(

@@ -35,11 +35,26 @@ export interface WatchedToken {
   decimals: number;
 }
 
+/**
+ * How a deposit's value came: `native` — the transaction's own value (top-level call); `internal`
+ * — ETH sent by a contract from a call inside the transaction (see traceAddress); `token` — an
+ * ERC-20 `Transfer` log.
+ */
+export type TransferType = 'native' | 'internal' | 'token';
+
 /** A transfer into a watched address, as found in a block. */
 export interface DetectedDeposit {
   txHash: Hex;
-  /** -1 for a native transfer. */
+  /** -1 for ETH (native and internal transfers). */
   logIndex: number;
+  /**
+   * Of an internal transfer: its call's position in the transaction's call tree, dot-separated
+   * (`0.1` = the second call made by the first call of the transaction); '' for the others. With
+   * (tx, log index) it is the deposit's key: two internal transfers of one transaction are two
+   * deposits, and a re-mined transaction yields the same addresses.
+   */
+  traceAddress: string;
+  transferType: TransferType;
   blockNumber: bigint;
   blockHash: Hex;
   from: Hex;

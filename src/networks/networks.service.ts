@@ -34,13 +34,17 @@ export class NetworksService {
 
   async list(): Promise<NetworkResponseDto[]> {
     const networks = await this.dataSource.getRepository(Network).find({ order: { chainId: 'ASC' } });
-    const statuses = await this.statuses();
-    return networks.map((n) => this.toResponse(n, statuses.get(n.id)));
+    const [statuses, internal] = await Promise.all([this.statuses(), this.internalTransfers()]);
+    return networks.map((n) => this.toResponse(n, statuses.get(n.id), internal.get(n.id) ?? null));
   }
 
   async get(key: string): Promise<NetworkResponseDto> {
     const network = await this.findByKey(key);
-    return this.toResponse(network, (await this.statuses(network.id)).get(network.id));
+    const [statuses, internal] = await Promise.all([
+      this.statuses(network.id),
+      this.internalTransfers(network.id),
+    ]);
+    return this.toResponse(network, statuses.get(network.id), internal.get(network.id) ?? null);
   }
 
   async update(key: string, change: UpdateNetworkDto): Promise<NetworkResponseDto> {
@@ -103,8 +107,25 @@ export class NetworksService {
     return new Map(rows.map(({ network_id, ...row }) => [network_id, row]));
   }
 
-  private toResponse(network: Network, stored: StoredNetworkStatus | undefined): NetworkResponseDto {
+  /** What each network's follower found out about its node's traces (chain_cursors, by network id). */
+  private async internalTransfers(networkId?: string): Promise<Map<string, boolean | null>> {
+    const rows: { network_id: string; internal_transfers: boolean | null }[] = await this.dataSource.query(
+      `SELECT network_id, internal_transfers FROM chain_cursors WHERE $1::uuid IS NULL OR network_id = $1`,
+      [networkId ?? null],
+    );
+    return new Map(rows.map((r) => [r.network_id, r.internal_transfers]));
+  }
+
+  private toResponse(
+    network: Network,
+    stored: StoredNetworkStatus | undefined,
+    internalTransfers: boolean | null,
+  ): NetworkResponseDto {
     const stallAfterMs = Math.max(this.config.monitor.stallTimeoutMs, STALL_BLOCKS * network.blockTimeMs);
-    return toNetworkResponse(network, deriveNetworkStatus(network, stored, new Date(), stallAfterMs));
+    return toNetworkResponse(
+      network,
+      deriveNetworkStatus(network, stored, new Date(), stallAfterMs),
+      internalTransfers,
+    );
   }
 }

@@ -1,7 +1,8 @@
 import { decodeEventLog, type Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 
-import { compileTestToken } from '../../scripts/compile-contracts.js';
+import { CONTRACTS, compileContract, compileTestToken } from '../../scripts/compile-contracts.js';
+import { FORWARDER_ABI, FORWARDER_BYTECODE } from '../../src/devnet/contracts/forwarder.artifact.js';
 import { TEST_TOKEN_ABI, TEST_TOKEN_BYTECODE } from '../../src/devnet/contracts/test-token.artifact.js';
 import {
   ANVIL_ACCOUNTS,
@@ -47,6 +48,12 @@ describe('anvil test helpers', () => {
     const compiled = compileTestToken();
     expect(compiled.bytecode).toBe(TEST_TOKEN_BYTECODE);
     expect(compiled.abi).toEqual(TEST_TOKEN_ABI);
+  });
+
+  it('stores the bytecode that Forwarder.sol compiles to', () => {
+    const compiled = compileContract(CONTRACTS.find((c) => c.name === 'Forwarder')!);
+    expect(compiled.bytecode).toBe(FORWARDER_BYTECODE);
+    expect(compiled.abi).toEqual(FORWARDER_ABI);
   });
 
   it('mines on demand: 200 transfers land in one block', async () => {

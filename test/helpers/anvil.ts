@@ -5,10 +5,12 @@
  * By default the node mines only on demand (`--no-mining`): send any number of transactions, then
  * `mine()` puts them all in one block (200 transfers in one block is just 200 `sendEth` + `mine`).
  */
+import { encodeFunctionData } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 
 import type { Hex } from '../../src/common/evm.js';
 import { type AnvilProcess, spawnAnvil } from '../../src/devnet/anvil-process.js';
+import { FORWARDER_ABI, FORWARDER_BYTECODE } from '../../src/devnet/contracts/forwarder.artifact.js';
 import {
   ANVIL_ACCOUNTS,
   deployTestToken as deployToken,
@@ -212,4 +214,51 @@ export async function deployReverter(anvil: Anvil): Promise<Hex> {
 
 export async function receiptOf(anvil: Anvil, hash: Hex): Promise<RawReceipt> {
   return waitForReceipt(anvil.httpUrl, hash, { mine: false });
+}
+
+/** Deploys a Forwarder (src/devnet/contracts/Forwarder.sol) and waits for it; returns its address. */
+export async function deployForwarder(anvil: Anvil, from: Sender = 0): Promise<Hex> {
+  const hash = await sendTransaction(anvil.httpUrl, {
+    from: await resolveSender(anvil, from),
+    data: FORWARDER_BYTECODE,
+  });
+  if (anvil.onDemand) await anvil.mine();
+  const receipt = await waitForReceipt(anvil.httpUrl, hash, { mine: false });
+  if (!receipt.contractAddress) throw new Error(`Forwarder deployment ${hash} created no contract`);
+  return receipt.contractAddress.toLowerCase() as Hex;
+}
+
+/** Calldata of a Forwarder call (`split`, `relay`, `sendThenSwallow`). */
+export const forwarderCall = (
+  ...call: ['split', Hex[], bigint[]] | ['relay', Hex, Hex[], bigint[]] | ['sendThenSwallow', Hex]
+): Hex => {
+  switch (call[0]) {
+    case 'split':
+      return encodeFunctionData({ abi: FORWARDER_ABI, functionName: 'split', args: [call[1], call[2]] });
+    case 'relay':
+      return encodeFunctionData({
+        abi: FORWARDER_ABI,
+        functionName: 'relay',
+        args: [call[1], call[2], call[3]],
+      });
+    case 'sendThenSwallow':
+      return encodeFunctionData({ abi: FORWARDER_ABI, functionName: 'sendThenSwallow', args: [call[1]] });
+  }
+};
+
+/**
+ * Calls a Forwarder with `valueWei` (internal transfers: the contract sends ETH on with calls);
+ * returns the tx hash without waiting for a block. `gas` for a call that reverts.
+ */
+export async function sendThroughForwarder(
+  anvil: Anvil,
+  tx: { from?: Sender; forwarder: Hex; valueWei: bigint; data: Hex; gas?: bigint },
+): Promise<Hex> {
+  return sendTransaction(anvil.httpUrl, {
+    from: await resolveSender(anvil, tx.from),
+    to: tx.forwarder,
+    value: tx.valueWei,
+    data: tx.data,
+    gas: tx.gas,
+  });
 }

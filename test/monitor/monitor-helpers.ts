@@ -103,3 +103,34 @@ export const rawTransaction = (anvil: Anvil, hash: Hex): Promise<Hex> =>
 
 export const sendRaw = (anvil: Anvil, raw: Hex): Promise<Hex> =>
   anvil.rpc<Hex>('eth_sendRawTransaction', [raw]);
+
+/**
+ * Records, at every commit, each transfer that has two live deposit rows (a deferred constraint
+ * trigger on `deposits`, so it sees the state each transaction commits, not its intermediate
+ * statements). Returns a reader of what it recorded. Identity: transaction, wallet, token, call
+ * (trace address), sender and amount — what upsertDeposits pairs revivals by.
+ */
+export async function recordDoubleLive(db: DataSource): Promise<() => Promise<string[]>> {
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS test_double_live (tx_hash text NOT NULL, seen_at timestamptz DEFAULT now())`,
+  );
+  await db.query(`
+    CREATE OR REPLACE FUNCTION test_double_live_check() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF (SELECT count(*) FROM deposits d
+           WHERE d.network_id = NEW.network_id AND d.tx_hash = NEW.tx_hash AND d.wallet_address = NEW.wallet_address
+             AND d.asset_contract IS NOT DISTINCT FROM NEW.asset_contract AND d.trace_address = NEW.trace_address
+             AND d.from_address = NEW.from_address AND d.amount = NEW.amount AND d.status <> 'orphaned') > 1 THEN
+        INSERT INTO test_double_live (tx_hash) VALUES (NEW.tx_hash);
+      END IF;
+      RETURN NULL;
+    END $$`);
+  await db.query(`DROP TRIGGER IF EXISTS test_double_live ON deposits`);
+  await db.query(`
+    CREATE CONSTRAINT TRIGGER test_double_live AFTER INSERT OR UPDATE ON deposits
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_double_live_check()`);
+  return async () =>
+    (await db.query<{ tx_hash: string }[]>(`SELECT DISTINCT tx_hash FROM test_double_live`)).map(
+      (r) => r.tx_hash,
+    );
+}

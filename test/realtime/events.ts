@@ -16,6 +16,8 @@ export function depositData(address: string, overrides: Partial<DepositEventData
     chain_id: '31337',
     tx_hash: `0x${n.toString(16).padStart(64, '0')}`,
     log_index: -1,
+    transfer_type: 'native',
+    trace_address: null,
     block_number: String(100 + n),
     block_hash: `0x${(n + 1_000_000).toString(16).padStart(64, '0')}`,
     from_address: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',

@@ -3,6 +3,9 @@ import { ApiProperty } from '@nestjs/swagger';
 import { checksumAddress, toDecimalString } from '../../common/evm.js';
 import type { AssetType, DepositStatus } from '../deposit.entity.js';
 
+export type TransferType = 'native' | 'internal' | 'token';
+export const TRANSFER_TYPES: readonly TransferType[] = ['native', 'internal', 'token'];
+
 export class AssetDto {
   @ApiProperty({ enum: ['native', 'erc20'], example: 'erc20' })
   type: AssetType;
@@ -35,8 +38,33 @@ export class DepositResponseDto {
   @ApiProperty({ example: '0x5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060' })
   tx_hash: string;
 
-  @ApiProperty({ example: 3, description: 'Log index of the Transfer event; -1 for a native transfer' })
+  @ApiProperty({
+    example: 3,
+    description: 'Log index of the Transfer event; -1 for ETH (native and internal)',
+  })
   log_index: number;
+
+  @ApiProperty({
+    enum: TRANSFER_TYPES,
+    example: 'internal',
+    description:
+      'How the value came: `native` — the value of the transaction itself (sent to the wallet by the ' +
+      'transaction); `internal` — ETH sent to the wallet by a contract, from a call inside the ' +
+      'transaction (see `trace_address`; `from_address` is that contract); `token` — an ERC-20 ' +
+      '`Transfer` log (see `log_index`)',
+  })
+  transfer_type: TransferType;
+
+  @ApiProperty({
+    type: [Number],
+    nullable: true,
+    example: [0, 1],
+    description:
+      "Of an internal transfer: the position of its call in the transaction's call tree (Parity " +
+      '`traceAddress`: [0, 1] = the second call made by the first call of the transaction); null ' +
+      'for native and token transfers',
+  })
+  trace_address: number[] | null;
 
   @ApiProperty({ example: '5123456', description: 'Decimal string' })
   block_number: string;
@@ -98,6 +126,8 @@ export interface DepositRow {
   chain_id: string;
   tx_hash: string;
   log_index: number;
+  /** '' unless an internal transfer (see DetectedDeposit.traceAddress). */
+  trace_address: string;
   block_number: string;
   block_hash: string;
   from_address: string;
@@ -118,6 +148,10 @@ export interface DepositRow {
 /** A deposit's columns without its timestamps: what its events carry (DepositEventData). */
 export type DepositStateRow = Omit<DepositRow, 'detected_at' | 'completed_at' | 'orphaned_at'>;
 
+/** How a deposit came, from what is stored: its asset and, for an internal transfer, its call. */
+export const transferType = (d: Pick<DepositStateRow, 'asset_type' | 'trace_address'>): TransferType =>
+  d.asset_type === 'erc20' ? 'token' : d.trace_address === '' ? 'native' : 'internal';
+
 /**
  * The representation of a deposit without its id and timestamps: shared by the REST response and
  * the deposit events (which carry it with `deposit_id`), so the two cannot drift apart.
@@ -127,6 +161,8 @@ export const depositBody = (d: DepositStateRow) => ({
   chain_id: d.chain_id,
   tx_hash: d.tx_hash,
   log_index: d.log_index,
+  transfer_type: transferType(d),
+  trace_address: d.trace_address === '' ? null : d.trace_address.split('.').map(Number),
   block_number: d.block_number,
   block_hash: d.block_hash,
   from_address: checksumAddress(d.from_address),

@@ -84,9 +84,24 @@ export class NetworkResponseDto {
     description: 'The follower of this network, as its monitor process reports it',
   })
   status: NetworkStatusDto;
+
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    example: true,
+    description:
+      'Whether internal transfers (ETH sent to a wallet by a contract call) are detected here: false ' +
+      "when the network's node offers no trace method (`trace_block`, `debug_traceBlockByHash`), " +
+      'null until the monitor has read a block from it',
+  })
+  internal_transfers: boolean | null;
 }
 
-export const toNetworkResponse = (n: Network, status: NetworkStatusView): NetworkResponseDto => ({
+export const toNetworkResponse = (
+  n: Network,
+  status: NetworkStatusView,
+  internalTransfers: boolean | null,
+): NetworkResponseDto => ({
   key: n.key,
   chain_id: n.chainId,
   name: n.name,
@@ -97,4 +112,5 @@ export const toNetworkResponse = (n: Network, status: NetworkStatusView): Networ
   block_time_ms: n.blockTimeMs,
   enabled: n.enabled,
   status,
+  internal_transfers: internalTransfers,
 });
