@@ -5,6 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
+import { InputSafetyPipe } from './common/input-safety.pipe.js';
 import type { AppConfig } from './config/config.js';
 
 /** Everything an HTTP app needs beyond its modules; shared by main.ts and the e2e tests. */
@@ -13,6 +14,7 @@ export function configureHttpApp(app: NestExpressApplication, config: AppConfig)
   app.use(securityHeaders(config));
   app.useBodyParser('json', { limit: config.http.bodyLimit });
   app.useGlobalPipes(
+    new InputSafetyPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

@@ -7,7 +7,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
-import { AuthThrottlerGuard } from './auth-throttler.guard.js';
+import { AuthRateLimitGuard } from './auth-rate-limit.guard.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto, TokenResponseDto } from './dto/login.dto.js';
 import { Public } from './public.decorator.js';
@@ -19,7 +19,7 @@ export class AuthController {
 
   @Public()
   @Post('login')
-  @UseGuards(AuthThrottlerGuard)
+  @UseGuards(AuthRateLimitGuard)
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponseDto, description: 'A bearer token for the account' })
   @ApiUnauthorizedResponse({ description: 'Email or password is wrong' })

@@ -3,18 +3,15 @@ import { createSecretKey } from 'node:crypto';
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { ThrottlerModule } from '@nestjs/throttler';
 
-import { connectRedis } from '../common/redis-connect.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AuthThrottlerGuard, authThrottlerOptions } from './auth-throttler.guard.js';
+import { AuthRateLimiter, AuthRateLimitGuard } from './auth-rate-limit.guard.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
 import { resolveJwtSecret } from './jwt-secret.js';
 import { PasswordHasher } from './password-hasher.js';
-import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 @Global()
 @Module({
@@ -30,19 +27,19 @@ import { RedisThrottlerStorage } from './redis-throttler.storage.js';
         verifyOptions: { algorithms: ['HS256'] },
       }),
     }),
-    ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig) => {
-        const { redisUrl, redisConnectTimeoutMs } = config.realtime;
-        const storage = redisUrl
-          ? new RedisThrottlerStorage(await connectRedis(redisUrl, redisConnectTimeoutMs, 'rate limits'))
-          : undefined;
-        return authThrottlerOptions(config, storage);
-      },
-    }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, AuthThrottlerGuard, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService, PasswordHasher, AuthThrottlerGuard],
+  providers: [
+    AuthService,
+    PasswordHasher,
+    {
+      provide: AuthRateLimiter,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => AuthRateLimiter.create(config),
+    },
+    AuthRateLimitGuard,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AuthService, PasswordHasher, AuthRateLimiter, AuthRateLimitGuard],
 })
 export class AuthModule {}

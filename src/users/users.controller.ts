@@ -10,7 +10,7 @@ import {
   ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 
-import { AuthThrottlerGuard } from '../auth/auth-throttler.guard.js';
+import { AuthRateLimitGuard } from '../auth/auth-rate-limit.guard.js';
 import type { AuthUser } from '../auth/auth-user.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { Public } from '../auth/public.decorator.js';
@@ -25,7 +25,7 @@ export class UsersController {
 
   @Public()
   @Post()
-  @UseGuards(AuthThrottlerGuard)
+  @UseGuards(AuthRateLimitGuard)
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The account was created' })
   @ApiConflictResponse({ description: 'The email is already registered' })
   @ApiBadRequestResponse({ description: 'Malformed email or password, or a common one' })
