@@ -182,7 +182,7 @@ describe('hardening (abuse found by fuzzing and attack)', () => {
     it('sends a CSP the web app and Swagger UI work under, nosniff and no framing; no HSTS over http', async () => {
       for (const path of ['/health', '/docs/', '/networks']) {
         const res = await app.http().get(path);
-        const csp = res.headers['content-security-policy'] as string;
+        const csp = res.headers['content-security-policy'];
         expect(csp).toContain("default-src 'self'");
         expect(csp).toContain("script-src 'self'");
         expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
@@ -205,5 +205,125 @@ describe('hardening (abuse found by fuzzing and attack)', () => {
       }
       await app.http().get('/docs/swagger-ui-init.js').expect(200);
     });
+  });
+});
+
+describe('login and sign-up rate limits', () => {
+  let app: TestApp;
+  let dave: Account;
+  const PER_IP = 5;
+  const PER_ACCOUNT = 3;
+
+  beforeAll(async () => {
+    app = await startTestApp({
+      TRUST_PROXY: 'true',
+      AUTH_RATE_LIMIT_PER_IP: String(PER_IP),
+      AUTH_RATE_LIMIT_PER_ACCOUNT: String(PER_ACCOUNT),
+      AUTH_RATE_LIMIT_WINDOW_SECONDS: '60',
+    });
+    dave = await signUp(app);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const login = (ip: string, email: string, password = 'wrong password') =>
+    app.http().post('/auth/login').set('X-Forwarded-For', ip).send({ email, password });
+
+  it('answers 429 with Retry-After past the per-IP limit, and only for that IP', async () => {
+    for (let i = 0; i < PER_IP; i++) {
+      expect((await login('203.0.113.1', `nobody${i}@example.com`)).status).toBe(401);
+    }
+    const limited = await login('203.0.113.1', 'nobody@example.com');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(limited.body.message).toMatch(
+      /^too many login or sign-up attempts from this address: retry in \d+ s$/,
+    );
+    // Sign-up has its own count, limited the same way.
+    for (let i = 0; i < PER_IP; i++) {
+      await app
+        .http()
+        .post('/users')
+        .set('X-Forwarded-For', '203.0.113.1')
+        .send({ email: `new${i}-${randomUUID()}@example.com`, password: 'correct horse battery' })
+        .expect(201);
+    }
+    const signUpLimited = await app
+      .http()
+      .post('/users')
+      .set('X-Forwarded-For', '203.0.113.1')
+      .send({ email: `${randomUUID()}@example.com`, password: 'correct horse battery' });
+    expect(signUpLimited.status).toBe(429);
+    expect(signUpLimited.headers['retry-after']).toBeDefined();
+    expect((await login('203.0.113.2', 'nobody@example.com')).status).toBe(401);
+  });
+
+  it('answers 429 past the per-account limit of failed attempts, whichever IPs they come from', async () => {
+    const email = dave.email.toUpperCase();
+    for (let i = 0; i < PER_ACCOUNT; i++) {
+      expect((await login(`198.51.100.${i + 1}`, email)).status).toBe(401);
+    }
+    const limited = await login('198.51.100.99', dave.email, 'correct horse battery');
+    expect(limited.status).toBe(429);
+    expect(limited.body.message).toMatch(/for this account/);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    // Another account is not affected.
+    expect((await login('198.51.100.99', 'someone.else@example.com')).status).toBe(401);
+  });
+
+  it('keeps a real login fast while 96 parallel bogus logins flood in', async () => {
+    const carol = await signUp(app);
+    const timed = async (ip: string) => {
+      const started = performance.now();
+      const res = await login(ip, carol.email, 'correct horse battery');
+      expect(res.status).toBe(200);
+      return performance.now() - started;
+    };
+    const alone = [await timed('192.0.2.1'), await timed('192.0.2.2')].sort((a, b) => a - b)[0];
+
+    const flood = Array.from({ length: 96 }, (_, i) => login('203.0.113.66', `bogus${i}@example.com`));
+    const during = await timed('192.0.2.3');
+    const statuses = (await Promise.all(flood)).map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(PER_IP);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(96 - PER_IP);
+    // Without limits, the real login waited behind 96 scrypt hashes (~24 hash times on 4 threads).
+    expect(during).toBeLessThan(Math.max(750, 8 * alone));
+  });
+});
+
+describe('bounded password hashing', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({
+      TRUST_PROXY: 'true',
+      PASSWORD_HASH_CONCURRENCY: '1',
+      PASSWORD_HASH_QUEUE: '2',
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('runs at most PASSWORD_HASH_CONCURRENCY hashes, queues PASSWORD_HASH_QUEUE, answers 429 past that', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        app
+          .http()
+          .post('/auth/login')
+          .set('X-Forwarded-For', `10.0.0.${i + 1}`)
+          .send({ email: `x${i}@example.com`, password: 'whatever' }),
+      ),
+    );
+    const refused = results.filter((r) => r.status === 429);
+    expect(results.filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(3);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length + results.filter((r) => r.status === 401).length).toBe(12);
+    expect(refused[0].headers['retry-after']).toBe('1');
+    expect(refused[0].body.message).toBe('too many logins and sign-ups in progress: retry in a second');
   });
 });

@@ -24,9 +24,10 @@ const accountOf = (request: LimitedRequest): string | undefined => {
 };
 
 /**
- * Two fixed windows over login and sign-up attempts (`AUTH_RATE_LIMIT_*`): per client IP (as
- * Express sees it, so behind a proxy set TRUST_PROXY), and per account (the email, from any IP:
- * password guessing spread over many addresses). Counted in this process, or in Redis when
+ * Two fixed windows over login and sign-up attempts (`AUTH_RATE_LIMIT_*`): per client IP and
+ * route (as Express sees the IP, so behind a proxy set TRUST_PROXY), and per account (the email,
+ * from any IP and either route: password guessing spread over many addresses; a successful login
+ * clears it). Counted in this process, or in Redis when
  * REDIS_URL is set so every API process shares them (with an in-memory fallback while Redis is
  * away: limits keep holding per process instead of failing open or answering 500).
  */
@@ -74,7 +75,12 @@ export class AuthRateLimiter implements OnApplicationShutdown {
   async consume(route: string, request: LimitedRequest): Promise<void> {
     await this.take(this.perIp, `${route}:${request.ip ?? 'unknown'}`, 'from this address');
     const account = accountOf(request);
-    if (account !== undefined) await this.take(this.perAccount, `${route}:${account}`, 'for this account');
+    if (account !== undefined) await this.take(this.perAccount, account, 'for this account');
+  }
+
+  /** A successful login: that account's failed attempts are forgiven (its owner is not locked out). */
+  async forgive(email: string): Promise<void> {
+    await this.perAccount.delete(email.toLowerCase());
   }
 
   async onApplicationShutdown(): Promise<void> {

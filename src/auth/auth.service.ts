@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { User } from '../users/user.entity.js';
+import { AuthRateLimiter } from './auth-rate-limit.guard.js';
 import type { AuthUser } from './auth-user.js';
 import type { LoginDto, TokenResponseDto } from './dto/login.dto.js';
 import { hashPassword } from './password.js';
@@ -23,6 +24,7 @@ export class AuthService {
   constructor(
     private readonly jwt: JwtService,
     private readonly hasher: PasswordHasher,
+    private readonly limiter: AuthRateLimiter,
     private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -36,6 +38,7 @@ export class AuthService {
       .getOne();
     const valid = await this.hasher.verify(password, user?.passwordHash ?? (await this.decoyHash));
     if (!user || !valid) throw new UnauthorizedException('email or password is wrong');
+    await this.limiter.forgive(email);
     const claims: TokenClaims = { sub: user.id, email: user.email };
     return {
       access_token: await this.jwt.signAsync(claims),
