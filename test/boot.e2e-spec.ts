@@ -92,6 +92,32 @@ describe('service process', () => {
       );
     }, 240_000);
 
+    it('exits within seconds, saying why and what to do, when PostgreSQL cannot enter its data directory', async () => {
+      // Closed to everyone but root: as root PostgreSQL runs as the postgres user, otherwise as us.
+      const closed = await mkdtemp(path.join(os.tmpdir(), 'cdm-closed-'));
+      await chmod(closed, 0o000);
+      try {
+        const started = Date.now();
+        const service = spawnService({
+          PORT: String(await freePort()),
+          HOST: '127.0.0.1',
+          DATA_DIR: path.join(closed, 'data'),
+          EMBEDDED_PG_DIR: path.join(closed, 'data', 'postgres'),
+          EMBEDDED_PG_PORT: String(await freePort()),
+          DEVNET_ENABLED: 'false',
+          ALERTS_ENABLED: 'false',
+        });
+        expect(await service.exited).toBe(1);
+        expect(Date.now() - started).toBeLessThan(20_000);
+        expect(service.output()).toContain(`cannot enter ${closed}`);
+        expect(service.output()).toContain('DATA_DIR / EMBEDDED_PG_DIR');
+        expect(processesMentioning(closed)).toEqual([]);
+      } finally {
+        await chmod(closed, 0o755);
+        await rm(closed, { recursive: true, force: true });
+      }
+    }, 60_000);
+
     it('exits with a message naming the port when the embedded database cannot start on it', async () => {
       const holder = net.createServer();
       await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
