@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
+import { createClient } from 'redis';
+
 import { signUp, startTestApp, type TestApp } from './helpers/app.js';
 import { BinanceStreamServer } from './helpers/binance-stream-server.js';
 
@@ -325,5 +327,58 @@ describe('bounded password hashing', () => {
     expect(refused.length + results.filter((r) => r.status === 401).length).toBe(12);
     expect(refused[0].headers['retry-after']).toBe('1');
     expect(refused[0].body.message).toBe('too many logins and sign-ups in progress: retry in a second');
+  });
+});
+
+describe('behind a trusted proxy', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ TRUST_PROXY: 'loopback', HSTS_MAX_AGE_SECONDS: '31536000' });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('sends HSTS only on requests that came in over https', async () => {
+    const https = await app.http().get('/health').set('X-Forwarded-Proto', 'https');
+    expect(https.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    const http = await app.http().get('/health').set('X-Forwarded-Proto', 'http');
+    expect(http.headers['strict-transport-security']).toBeUndefined();
+  });
+});
+
+describe('rate limits shared through Redis (REDIS_URL)', () => {
+  const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const apps: TestApp[] = [];
+
+  afterAll(async () => {
+    for (const app of apps.splice(0).reverse()) await app.close();
+  });
+
+  it('counts attempts from one IP across two API processes', async () => {
+    // Each run's IP is its own, so counts left in Redis by an earlier run do not matter.
+    const ip = `198.18.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    const env = { REDIS_URL, TRUST_PROXY: 'true', AUTH_RATE_LIMIT_PER_IP: '4' };
+    apps.push(await startTestApp(env));
+    apps.push(await startTestApp(env, apps[0].database));
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await apps[i % 2]
+        .http()
+        .post('/auth/login')
+        .set('X-Forwarded-For', ip)
+        .send({ email: `${randomUUID()}@example.com`, password: 'wrong password' });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      expect((await redis.keys('auth-ip:*')).length).toBeGreaterThan(0);
+    } finally {
+      await redis.quit();
+    }
   });
 });
