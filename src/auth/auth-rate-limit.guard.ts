@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { RedisClientType } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 
 import { connectRedis } from '../common/redis-connect.js';
 import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
@@ -48,7 +48,7 @@ export class AuthRateLimiter implements OnApplicationShutdown {
         new RateLimiterMemory(options('auth-account', rateLimitPerAccount)),
       );
     }
-    const redis = await connectRedis(redisUrl, redisConnectTimeoutMs, 'rate limits');
+    const redis: RedisClientType = createClient({ url: redisUrl });
     const logger = new Logger(AuthRateLimiter.name);
     let down = false;
     redis.on('error', (error: Error) => {
@@ -56,6 +56,7 @@ export class AuthRateLimiter implements OnApplicationShutdown {
       down = true;
     });
     redis.on('ready', () => (down = false));
+    await connectRedis(redisUrl, redisConnectTimeoutMs, 'rate limits', redis);
     const shared = (keyPrefix: string, points: number) =>
       new RateLimiterRedis({
         ...options(keyPrefix, points),

@@ -1,11 +1,16 @@
 import { createClient, type RedisClientType } from 'redis';
 
 /**
- * A connected node-redis client, or an error within `timeoutMs` saying Redis is unreachable and
- * what to do. node-redis retries a first connection forever; a start must not hang on it.
+ * `client` (by default a new one for `url`) connected, or an error within `timeoutMs` saying Redis
+ * is unreachable and what to do. node-redis retries a first connection forever; a start must not
+ * hang on it.
  */
-export async function connectRedis(url: string, timeoutMs: number, role: string): Promise<RedisClientType> {
-  const client: RedisClientType = createClient({ url });
+export async function connectRedis(
+  url: string,
+  timeoutMs: number,
+  role: string,
+  client: RedisClientType = createClient({ url }),
+): Promise<RedisClientType> {
   let lastError: Error | undefined;
   const noteError = (error: Error) => (lastError = error);
   client.on('error', noteError);

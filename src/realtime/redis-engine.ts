@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Emitter } from '@socket.io/redis-emitter';
-import type { RedisClientType } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import type { Namespace } from 'socket.io';
 
 import { connectRedis } from '../common/redis-connect.js';
@@ -86,7 +86,7 @@ export class RedisEngine extends RealtimeEngine {
   }
 
   private async client(role: string): Promise<RedisClientType> {
-    const client = await connectRedis(this.url, this.connectTimeoutMs, `${role} connection`);
+    const client: RedisClientType = createClient({ url: this.url });
     this.clients.push(client);
     // node-redis emits 'error' at every failed reconnect: say it once per outage, and when it is over.
     let down = false;
@@ -99,6 +99,6 @@ export class RedisEngine extends RealtimeEngine {
       if (down) this.logger.log(`redis ${role} connection is back`);
       down = false;
     });
-    return client;
+    return connectRedis(this.url, this.connectTimeoutMs, `${role} connection`, client);
   }
 }
