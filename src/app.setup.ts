@@ -1,12 +1,13 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { InputSafetyPipe } from './common/input-safety.pipe.js';
 import type { AppConfig } from './config/config.js';
+import { serveWebApp } from './web/web-app.js';
 
 /** Everything an HTTP app needs beyond its modules; shared by main.ts and the e2e tests. */
 export function configureHttpApp(app: NestExpressApplication, config: AppConfig): INestApplication {
@@ -25,8 +26,16 @@ export function configureHttpApp(app: NestExpressApplication, config: AppConfig)
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableCors({ origin: config.http.corsOrigins.length > 0 ? [...config.http.corsOrigins] : false });
   app.disable('x-powered-by');
+  serveWebApp(app, config.http.webDir);
 
-  const document = SwaggerModule.createDocument(
+  const document = createOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return app;
+}
+
+/** The service's OpenAPI document (served at /docs-json; scripts/openapi.ts writes it for the web app's types). */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Crypto Deposit Monitor')
@@ -39,8 +48,6 @@ export function configureHttpApp(app: NestExpressApplication, config: AppConfig)
       .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-  return app;
 }
 
 /**

@@ -11,7 +11,9 @@ import { AlertsService } from './alerts.service.js';
 import { BinancePriceFeed } from './feed/binance-price-feed.js';
 import { PriceFeed } from './feed/price-feed.js';
 import { PriceStore } from './price-store.js';
+import { PriceStream } from './price-stream.js';
 import { PricesController } from './prices.controller.js';
+import { PricesGateway } from './prices.gateway.js';
 
 /** Price alerts: the exchange feed, rules (REST), in-memory evaluation, history and delivery. */
 @Module({
@@ -25,6 +27,8 @@ import { PricesController } from './prices.controller.js';
         new BinancePriceFeed({ baseUrl: config.alerts.binanceWsUrl, symbols: config.alerts.symbols }),
     },
     PriceStore,
+    PriceStream,
+    PricesGateway,
     AlertsRepository,
     AlertDispatcher,
     AlertsEngine,

@@ -1,9 +1,12 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 
 import { Public } from '../auth/public.decorator.js';
-import { PriceResponseDto } from './dto/alert.dto.js';
+import type { AppConfig } from '../config/config.js';
+import { InjectConfig } from '../config/config.module.js';
+import { PriceResponseDto, RecentPricesDto, SymbolParamDto } from './dto/alert.dto.js';
 import { PriceStore } from './price-store.js';
+import { PriceStream } from './price-stream.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -11,7 +14,11 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 @Public()
 @Controller('prices')
 export class PricesController {
-  constructor(private readonly prices: PriceStore) {}
+  constructor(
+    private readonly prices: PriceStore,
+    private readonly stream: PriceStream,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
 
   @Get()
   @ApiOkResponse({
@@ -26,5 +33,23 @@ export class PricesController {
       received_at: iso(p.receivedAtMs),
       stale: p.stale,
     }));
+  }
+
+  @Get(':symbol/recent')
+  @ApiOkResponse({
+    type: RecentPricesDto,
+    description: 'Recent prices of one symbol for a chart, as the live stream (Socket.IO /prices) sent them',
+  })
+  @ApiNotFoundResponse({ description: 'The symbol is not one of the feed’s (ALERT_SYMBOLS)' })
+  recent(@Param() { symbol }: SymbolParamDto): RecentPricesDto {
+    const upper = symbol.toUpperCase();
+    if (!this.config.alerts.symbols.includes(upper)) {
+      throw new NotFoundException(`symbol ${upper} is not one of the feed's symbols (ALERT_SYMBOLS)`);
+    }
+    return {
+      symbol: upper,
+      interval_ms: this.config.alerts.priceStreamIntervalMs,
+      points: this.stream.recent(upper),
+    };
   }
 }

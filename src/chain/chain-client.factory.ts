@@ -38,9 +38,9 @@ export class ConfiguredChainClientFactory extends ChainClientFactory {
       const url = this.config.monitor.devnetRpcUrl ?? this.devnet.rpcUrl ?? rpcUrls[DEVNET_KEY];
       return url === undefined || url === null ? null : { adapter: 'json-rpc', url, source: 'devnet' };
     }
-    const url = rpcUrls[network.key];
-    if (url !== undefined)
-      return { adapter: 'json-rpc', url, source: `RPC_URL_${network.key.toUpperCase()}` };
+    // An environment variable cannot hold '-': RPC_URL_BASE_SEPOLIA serves the key base-sepolia.
+    const url = rpcUrls[network.key] ?? rpcUrls[network.key.replaceAll('-', '_')];
+    if (url !== undefined) return { adapter: 'json-rpc', url, source: rpcUrlVariable(network.key) };
     if (alchemyApiKey !== undefined && ALCHEMY_NETWORKS.has(network.chainId)) {
       return { adapter: 'alchemy', source: 'ALCHEMY_API_KEY' };
     }
@@ -59,7 +59,7 @@ export class ConfiguredChainClientFactory extends ChainClientFactory {
       if (!this.reportedMissing.has(network.key)) {
         this.reportedMissing.add(network.key);
         this.logger.warn(
-          `network ${network.key} (chain ${network.chainId}) has no endpoint: set RPC_URL_${network.key.toUpperCase()}` +
+          `network ${network.key} (chain ${network.chainId}) has no endpoint: set ${rpcUrlVariable(network.key)}` +
             `${ALCHEMY_NETWORKS.has(network.chainId) ? ' or ALCHEMY_API_KEY' : ''}; it is not followed`,
         );
       }
@@ -77,3 +77,6 @@ export class ConfiguredChainClientFactory extends ChainClientFactory {
     }
   }
 }
+
+/** The variable that gives network `key` its endpoint: RPC_URL_ and the key upper-cased, '-' as '_'. */
+export const rpcUrlVariable = (key: string): string => `RPC_URL_${key.toUpperCase().replaceAll('-', '_')}`;

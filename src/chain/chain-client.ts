@@ -51,6 +51,8 @@ export interface HeadListenerOptions {
  */
 export abstract class ChainClient {
   abstract readonly chainId: bigint;
+  /** Throws ChainIdMismatchError when the node serves another chain than `chainId`. */
+  abstract assertChainId(): Promise<void>;
   abstract latestHead(): Promise<BlockHead>;
   /** The chain's finalized block, or null when the node does not report one. */
   abstract finalizedHead(): Promise<BlockHead | null>;

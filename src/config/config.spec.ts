@@ -55,6 +55,27 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ REDIS_CONNECT_TIMEOUT_MS: '5' })).toThrow(/REDIS_CONNECT_TIMEOUT_MS/);
   });
 
+  it('reads the web app directory and the price stream interval, refusing an interval out of range', () => {
+    expect(loadConfig({}).http.webDir).toBe('web/dist');
+    expect(loadConfig({}).alerts.priceStreamIntervalMs).toBe(1000);
+    expect(loadConfig({ WEB_DIR: '/srv/web', PRICE_STREAM_INTERVAL_MS: '250' })).toMatchObject({
+      http: { webDir: '/srv/web' },
+      alerts: { priceStreamIntervalMs: 250 },
+    });
+    expect(() => loadConfig({ PRICE_STREAM_INTERVAL_MS: '10' })).toThrow(/PRICE_STREAM_INTERVAL_MS/);
+  });
+
+  it('reads ADMIN_EMAILS as a lower-cased list and names a bad entry', () => {
+    expect(loadConfig({}).auth.adminEmails).toEqual([]);
+    expect(loadConfig({ ADMIN_EMAILS: ' Ops@Example.com, root@example.org ' }).auth.adminEmails).toEqual([
+      'ops@example.com',
+      'root@example.org',
+    ]);
+    expect(() => loadConfig({ ADMIN_EMAILS: 'ops@example.com,nobody' })).toThrow(
+      /ADMIN_EMAILS has an invalid email "nobody"/,
+    );
+  });
+
   it('refuses a short JWT secret', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });

@@ -15,6 +15,8 @@ export interface AppConfig {
     readonly port: number;
     readonly corsOrigins: readonly string[];
     readonly bodyLimit: string;
+    /** The built web app (index.html + assets) served at `/`; absent = no web app, the API alone. */
+    readonly webDir: string;
     /** Express `trust proxy`: how X-Forwarded-* is believed (client IP for rate limits, https for HSTS). */
     readonly trustProxy: boolean | number | string;
     /** Strict-Transport-Security max-age in seconds, sent on requests that arrived over https; 0 = none. */
@@ -31,6 +33,8 @@ export interface AppConfig {
     /** Unset means: a secret generated once and kept in the data directory. */
     readonly jwtSecret: string | undefined;
     readonly jwtExpiresInSeconds: number;
+    /** `ADMIN_EMAILS`, lower-cased: users who may change networks at run time. */
+    readonly adminEmails: readonly string[];
     /** Login and sign-up attempts allowed per client IP per window (429 with Retry-After past it). */
     readonly rateLimitPerIp: number;
     /** Login and sign-up attempts allowed per account (email) per window, from any IP. */
@@ -77,6 +81,8 @@ export interface AppConfig {
     readonly defaultCooldownSeconds: number;
     /** Firings of one user within this window go out as one message. */
     readonly coalesceMs: number;
+    /** The public price stream sends at most one update per symbol per this many ms. */
+    readonly priceStreamIntervalMs: number;
   };
   readonly smtp: {
     readonly host: string | undefined;
@@ -223,6 +229,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     r.problems.push('JWT_SECRET must be at least 32 characters');
   }
 
+  const adminEmails = r.list('ADMIN_EMAILS', []).map((e) => e.toLowerCase());
+  for (const email of adminEmails) {
+    if (!/^[^\s@]+@[^\s@]+$/.test(email)) r.problems.push(`ADMIN_EMAILS has an invalid email "${email}"`);
+  }
+
   const dataDir = r.string('DATA_DIR', './data');
   const config: AppConfig = {
     env: nodeEnv,
@@ -232,6 +243,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       port: r.int('PORT', 3000, 0, 65535),
       corsOrigins: r.list('CORS_ORIGINS', []),
       bodyLimit: r.string('BODY_LIMIT', '100kb'),
+      webDir: r.string('WEB_DIR', 'web/dist'),
       trustProxy: trustProxy(r),
       hstsMaxAgeSeconds: r.int('HSTS_MAX_AGE_SECONDS', 15_552_000, 0, 2 * 365 * 86_400),
     },
@@ -244,6 +256,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     auth: {
       jwtSecret,
       jwtExpiresInSeconds: r.int('JWT_EXPIRES_IN_SECONDS', 3600, 60, 30 * 24 * 3600),
+      adminEmails,
       rateLimitPerIp: r.int('AUTH_RATE_LIMIT_PER_IP', 20, 1, 1_000_000),
       rateLimitPerAccount: r.int('AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
       rateLimitWindowSeconds: r.int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
@@ -278,6 +291,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       priceStaleSeconds: r.int('PRICE_STALE_SECONDS', 60, 1, 86_400),
       defaultCooldownSeconds: r.int('ALERT_DEFAULT_COOLDOWN_SECONDS', 0, 0, 30 * 86_400),
       coalesceMs: r.int('ALERT_COALESCE_MS', 1000, 0, 60_000),
+      priceStreamIntervalMs: r.int('PRICE_STREAM_INTERVAL_MS', 1000, 100, 60_000),
     },
     smtp: {
       host: r.optional('SMTP_HOST'),

@@ -14,6 +14,15 @@ import { DepositPageDto, DepositResponseDto } from './dto/deposit-response.dto.j
 export class DepositsController {
   constructor(private readonly deposits: DepositsService) {}
 
+  @Get()
+  @ApiOkResponse({
+    type: DepositPageDto,
+    description: 'Deposits to all of the caller’s wallets, newest first',
+  })
+  list(@CurrentUser() user: AuthUser, @Query() query: ListDepositsQueryDto): Promise<DepositPageDto> {
+    return this.deposits.listOwned(user, query);
+  }
+
   @Get('wallet/:wallet_id')
   @ApiOkResponse({ type: DepositPageDto })
   @ApiNotFoundResponse({ description: 'No such wallet among the caller’s' })

@@ -29,15 +29,17 @@ export class DepositsRepository {
    * Newest first by (detected_at, id); the cursor is the last row's detected_at in microseconds
    * since the epoch and its id, so pages neither skip nor repeat rows.
    */
-  async pageForAddress(options: {
-    address: string;
+  async page(options: {
+    /** One wallet's deposits (its lower-case address), or those of every wallet of a user. */
+    owner: { address: string } | { userId: string };
     status?: DepositStatus;
     network?: string;
     limit: number;
     after?: { detectedMicros: string; id: string };
   }): Promise<DepositPageRow[]> {
-    const params: unknown[] = [options.address];
-    const where = ['d.wallet_address = $1'];
+    const { owner } = options;
+    const params: unknown[] = ['address' in owner ? owner.address : owner.userId];
+    const where = ['address' in owner ? 'd.wallet_address = $1' : OWNED];
     if (options.status !== undefined) {
       params.push(options.status);
       where.push(`d.status = $${params.length}`);

@@ -26,10 +26,22 @@ export class DepositsService {
     query: ListDepositsQueryDto,
   ): Promise<DepositPageDto> {
     const wallet = await this.wallets.findOwned(caller, walletId);
+    return this.page({ address: wallet.address }, query);
+  }
+
+  /** Every wallet of the caller's, newest first (a deleted wallet's deposits are no longer the caller's). */
+  listOwned(caller: AuthUser, query: ListDepositsQueryDto): Promise<DepositPageDto> {
+    return this.page({ userId: caller.id }, query);
+  }
+
+  private async page(
+    owner: { address: string } | { userId: string },
+    query: ListDepositsQueryDto,
+  ): Promise<DepositPageDto> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const [detectedMicros, id] = query.cursor?.split('.') ?? [];
-    const rows = await this.deposits.pageForAddress({
-      address: wallet.address,
+    const rows = await this.deposits.page({
+      owner,
       status: query.status,
       network: query.network,
       limit: limit + 1,

@@ -5,6 +5,7 @@ import type { LoggedEvent } from '../events/domain-events.js';
 import type { EventBus } from '../events/event-bus.js';
 import { detectDeposits, mapBounded } from './detect.js';
 import type { MonitorRepository } from './monitor.repository.js';
+import type { FollowerObserver } from './network-status.reporter.js';
 import {
   CursorMovedError,
   type DetectedDeposit,
@@ -21,6 +22,8 @@ export interface FollowerOptions {
   backfillBatchSize: number;
   /** Blocks fetched from the node at once while catching up. */
   fetchConcurrency: number;
+  /** Told of heads, cursor moves and failures (the network's status). */
+  observer?: FollowerObserver;
 }
 
 interface ScannedBatch {
@@ -76,6 +79,11 @@ export class ChainFollower {
    * commit, until settleConfirmations has succeeded for it.
    */
   private unsettled = true;
+  /**
+   * The network's settings changed at run time: pending deposits take its confirmation count.
+   * True from start too: a change made while no process followed the network is applied then.
+   */
+  private settingsChanged = true;
   private readonly syncTask: Task;
   private readonly backfillTask: Task;
 
@@ -120,6 +128,7 @@ export class ChainFollower {
     } else {
       this.logger.log(`Resuming after block ${this.tip!.number}`);
     }
+    this.options.observer?.cursor(this.tip!.number);
     this.unsubscribe = this.client.subscribeHeads({
       onHead: (head) => this.onHead(head),
       onReconnect: () => this.fetchHead(),
@@ -145,6 +154,15 @@ export class ChainFollower {
     this.syncTask.wake();
   }
 
+  /**
+   * `network`'s required confirmations or finality rule were changed (the caller updated the
+   * object): the next sync step applies them to the pending deposits, before the next block.
+   */
+  networkChanged(): void {
+    this.settingsChanged = true;
+    this.syncTask.wake();
+  }
+
   private onHead(head: BlockHead): void {
     if (this.stopped) return;
     // A late announcement of a block we already hold changes nothing; anything else is news
@@ -152,6 +170,7 @@ export class ChainFollower {
     const held = this.at(head.number);
     if (this.target && head.number < this.target.number && held?.hash === head.hash) return;
     this.target = head;
+    this.options.observer?.head(head.number);
     this.syncTask.wake();
   }
 
@@ -173,6 +192,7 @@ export class ChainFollower {
       // Confirmations follow the cursor in their own transaction, after the block's (see
       // MonitorRepository.updateConfirmations for the invariant). Done here, at the top of every
       // step, so that a failed attempt is retried with the sync task before the next block.
+      if (this.settingsChanged) await this.applySettings();
       if (this.unsettled) await this.settle();
       // The head is read before the watch set is refreshed: a wallet committed before that block
       // was announced is then always in the set the block is matched with. Tokens are re-read
@@ -278,6 +298,19 @@ export class ChainFollower {
     this.publish(events);
   }
 
+  /** Pending deposits take the network's (changed) confirmation count, and settle by it. */
+  private async applySettings(): Promise<void> {
+    this.settingsChanged = false;
+    try {
+      const finalized = await this.finalizedNumber();
+      if (this.stopped) return;
+      this.publish(await this.repository.applyNetworkSettings(this.network, finalized));
+    } catch (error) {
+      this.settingsChanged = true;
+      throw error;
+    }
+  }
+
   /**
    * `walletSeq`: the watch set version the deposits were matched with. `settle`: settle
    * confirmations in the same transaction (else the next sync step does it in its own).
@@ -305,6 +338,7 @@ export class ChainFollower {
     if (this.window.length > this.options.windowSize)
       this.window.splice(0, this.window.length - this.options.windowSize);
     this.walletSeq = walletSeq;
+    this.options.observer?.cursor(this.tip!.number);
     this.publish(result.events);
     if (result.backfillsScheduled) this.backfillTask.wake();
   }
@@ -329,6 +363,7 @@ export class ChainFollower {
         );
         const events = await this.repository.rewind(this.network, tip, ours);
         this.window = this.window.filter((b) => b.number <= ours.number);
+        this.options.observer?.cursor(ours.number);
         this.publish(events);
         return;
       }
@@ -427,6 +462,7 @@ export class ChainFollower {
       return undefined;
     }
     this.logger.warn(`${what} failed, retrying: ${(error as Error).message}`);
+    this.options.observer?.failed(`${what} failed: ${(error as Error).message}`);
     return 0;
   }
 

@@ -124,6 +124,35 @@ export class MonitorRepository {
     }));
   }
 
+  /** Every network, enabled or not (`id` given: that one only), as the monitor follows it. */
+  async networkSettings(id?: string): Promise<(MonitoredNetwork & { enabled: boolean })[]> {
+    const rows: {
+      id: string;
+      key: string;
+      chain_id: string;
+      native_symbol: string;
+      native_decimals: number;
+      required_confirmations: number;
+      finality_rule: MonitoredNetwork['finalityRule'];
+      enabled: boolean;
+    }[] = await this.dataSource.query(
+      `SELECT id, key, chain_id::text AS chain_id, native_symbol, native_decimals, required_confirmations,
+              finality_rule, enabled
+         FROM blockchain_networks WHERE $1::uuid IS NULL OR id = $1::uuid ORDER BY blockchain_networks.chain_id`,
+      [id ?? null],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      key: r.key,
+      chainId: r.chain_id,
+      nativeSymbol: r.native_symbol,
+      nativeDecimals: r.native_decimals,
+      requiredConfirmations: r.required_confirmations,
+      finalityRule: r.finality_rule,
+      enabled: r.enabled,
+    }));
+  }
+
   async tokens(networkId: string): Promise<WatchedToken[]> {
     const rows: { contract_address: Hex; symbol: string; decimals: number }[] = await this.dataSource.query(
       `SELECT contract_address, symbol, decimals FROM tokens WHERE network_id = $1 ORDER BY contract_address`,
@@ -342,6 +371,36 @@ export class MonitorRepository {
       );
       if (!cursor) return;
       await this.updateConfirmations(m, out, network, BigInt(cursor.block_number), finalized);
+    });
+  }
+
+  /**
+   * The network's confirmation count or finality rule changed at run time: its pending deposits
+   * take the new count and are settled by it at the committed cursor, in one transaction under the
+   * cursor row lock (like settleConfirmations). Lowering it completes those already deep enough
+   * (`deposit.completed`); raising it leaves them pending for longer; completed and orphaned
+   * deposits are not touched. A pending deposit whose count changed but that stays pending is
+   * announced as `deposit.confirmation`, so clients see the new `required_confirmations`.
+   */
+  async applyNetworkSettings(network: MonitoredNetwork, finalized: bigint | null): Promise<LoggedEvent[]> {
+    return this.inTransaction(async (m, out) => {
+      const [cursor] = await sql<{ block_number: string }>(
+        m,
+        `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1 FOR UPDATE`,
+        [network.id],
+      );
+      const changed: ReturnedDeposit[] = await sql(
+        m,
+        `UPDATE deposits d SET required_confirmations = $2, updated_at = now()
+          WHERE d.network_id = $1 AND d.status = 'pending' AND d.required_confirmations <> $2
+         ${RETURNING('d')}`,
+        [network.id, network.requiredConfirmations],
+      );
+      if (cursor) await this.updateConfirmations(m, out, network, BigInt(cursor.block_number), finalized);
+      const settled = new Set(out.map((e) => (e.data as { deposit_id: string }).deposit_id));
+      const waiting = changed.filter((d) => !settled.has(d.id));
+      sortByPosition(waiting);
+      this.collect(out, network, 'deposit.confirmation', waiting);
     });
   }
 

@@ -7,22 +7,33 @@ import { InjectConfig } from '../config/config.module.js';
 import { EventBus } from '../events/event-bus.js';
 import { ChainFollower } from './chain-follower.js';
 import { MonitorRepository } from './monitor.repository.js';
+import type { MonitoredNetwork } from './monitor.types.js';
 import { NetworkLeadership } from './network-leadership.js';
+import { NetworkStatusReporter } from './network-status.reporter.js';
 import { databaseUrlOf, WalletChangeListener } from './wallet-change-listener.js';
 import { WatchSet } from './watch-set.js';
 
 /** How often a standby process tries to take a network over (and a leader checks its lock). */
 export const LEADER_RETRY_MS = 2_000;
+/** How long an endpoint that served another chain is left alone before it is tried again. */
+export const CHAIN_MISMATCH_RETRY_MS = 30_000;
 const FETCH_CONCURRENCY = 8;
 
 /**
  * Starts the monitor of this process: the watch set and its change listener, then one leader
  * election per enabled network; whichever process holds a network's lock runs its ChainFollower.
+ * Networks changed at run time (NOTIFY `network_settings`, from an admin's PATCH in any process)
+ * are applied here: a disabled network's election stops (and with it its follower), an enabled
+ * one starts, and a new confirmation count or finality rule goes to the follower.
  */
 @Injectable()
 export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Monitor');
-  private leaderships: NetworkLeadership[] = [];
+  /** By network id. */
+  private readonly leaderships = new Map<string, NetworkLeadership>();
+  /** Network changes are applied one at a time, in the order they were notified. */
+  private reconciling: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -41,44 +52,92 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
         this.followers()
           .filter((f) => networkId === undefined || f.network.id === networkId)
           .forEach((f) => f.tokensChanged()),
+      // On every (re)connect too (undefined: all networks), so a change missed meanwhile is applied.
+      networksChanged: (networkId) => this.enqueueReconcile(networkId),
     });
-    const networks = await this.repository.enabledNetworks();
-    const { windowSize, backfillBatchSize } = this.config.monitor;
-    for (const network of networks) {
-      const leadership = new NetworkLeadership(network, {
-        databaseUrl: databaseUrlOf(this.dataSource),
-        retryMs: LEADER_RETRY_MS,
-        createClient: (n) => this.clients.create({ key: n.key, chainId: BigInt(n.chainId) }),
-        createFollower: (n, client, onFatal) =>
-          new ChainFollower(
-            n,
-            client,
-            this.repository,
-            this.watch,
-            this.bus,
-            { windowSize, backfillBatchSize, fetchConcurrency: FETCH_CONCURRENCY },
-            onFatal,
-          ),
-      });
-      this.leaderships.push(leadership);
-      leadership.start();
-    }
-    this.logger.log(`Monitor started for ${networks.map((n) => n.key).join(', ') || 'no networks'}`);
+    await this.reconciling;
+    const keys = [...this.leaderships.values()].map((l) => l.network.key);
+    this.logger.log(`Monitor started for ${keys.join(', ') || 'no networks'}`);
   }
 
   async onModuleDestroy(): Promise<void> {
-    const leaderships = this.leaderships;
-    this.leaderships = [];
-    await Promise.all(leaderships.map((l) => l.stop()));
+    this.closed = true;
     await this.listener.stop();
+    await this.reconciling;
+    const leaderships = [...this.leaderships.values()];
+    this.leaderships.clear();
+    await Promise.all(leaderships.map((l) => l.stop()));
   }
 
   /** Networks this process is following right now (keys). */
   leading(): string[] {
-    return this.leaderships.filter((l) => l.isLeader).map((l) => l.network.key);
+    return [...this.leaderships.values()].filter((l) => l.isLeader).map((l) => l.network.key);
   }
 
   private followers(): ChainFollower[] {
-    return this.leaderships.flatMap((l) => (l.currentFollower ? [l.currentFollower] : []));
+    return [...this.leaderships.values()].flatMap((l) => (l.currentFollower ? [l.currentFollower] : []));
+  }
+
+  private enqueueReconcile(networkId: string | undefined): void {
+    this.reconciling = this.reconciling
+      .then(() => this.reconcile(networkId))
+      .catch((error: unknown) =>
+        this.logger.error(`applying a network change failed: ${(error as Error).message}`),
+      );
+  }
+
+  /** Brings this process's elections and followers to the networks as stored. */
+  private async reconcile(networkId: string | undefined): Promise<void> {
+    if (this.closed) return;
+    for (const stored of await this.repository.networkSettings(networkId)) {
+      if (this.closed) return;
+      const leadership = this.leaderships.get(stored.id);
+      if (!stored.enabled) {
+        if (!leadership) continue;
+        this.leaderships.delete(stored.id);
+        await leadership.stop();
+        this.logger.log(`${stored.key} disabled: not followed any more`);
+      } else if (!leadership) {
+        this.startLeadership(stored);
+      } else {
+        const network = leadership.network;
+        if (
+          network.requiredConfirmations === stored.requiredConfirmations &&
+          network.finalityRule === stored.finalityRule
+        )
+          continue;
+        // The follower holds this object: it (and a later follower of this election) sees the change.
+        network.requiredConfirmations = stored.requiredConfirmations;
+        network.finalityRule = stored.finalityRule;
+        leadership.currentFollower?.networkChanged();
+        this.logger.log(
+          `${stored.key}: now ${stored.requiredConfirmations} confirmation(s), finality rule ${stored.finalityRule}`,
+        );
+      }
+    }
+  }
+
+  private startLeadership({ enabled: _, ...network }: MonitoredNetwork & { enabled: boolean }): void {
+    const { windowSize, backfillBatchSize } = this.config.monitor;
+    const reporter = new NetworkStatusReporter(this.dataSource, network.id, network.key);
+    const leadership = new NetworkLeadership(network, {
+      databaseUrl: databaseUrlOf(this.dataSource),
+      retryMs: LEADER_RETRY_MS,
+      mismatchRetryMs: CHAIN_MISMATCH_RETRY_MS,
+      reporter,
+      createClient: (n) => this.clients.create({ key: n.key, chainId: BigInt(n.chainId) }),
+      createFollower: (n, client, onFatal) =>
+        new ChainFollower(
+          n,
+          client,
+          this.repository,
+          this.watch,
+          this.bus,
+          { windowSize, backfillBatchSize, fetchConcurrency: FETCH_CONCURRENCY, observer: reporter },
+          onFatal,
+        ),
+    });
+    this.leaderships.set(network.id, leadership);
+    leadership.start();
   }
 }

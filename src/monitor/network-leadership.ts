@@ -2,8 +2,11 @@ import { Logger } from '@nestjs/common';
 import pg from 'pg';
 
 import type { ChainClient } from '../chain/chain-client.js';
+import { rpcUrlVariable } from '../chain/chain-client.factory.js';
+import { ChainIdMismatchError } from '../chain/rpc-chain-client.js';
 import type { ChainFollower } from './chain-follower.js';
 import type { MonitoredNetwork } from './monitor.types.js';
+import type { NetworkStatusReporter } from './network-status.reporter.js';
 
 export interface LeadershipOptions {
   databaseUrl: string;
@@ -15,6 +18,10 @@ export interface LeadershipOptions {
     client: ChainClient,
     onFatal: (error: Error) => void,
   ): ChainFollower;
+  /** Where the leader reports the network's state (no endpoint, wrong chain). */
+  reporter?: NetworkStatusReporter;
+  /** How long to wait before trying again an endpoint that served another chain. */
+  mismatchRetryMs?: number;
 }
 
 /** The advisory lock key of a network's follower (any process, any database user). */
@@ -34,6 +41,8 @@ export class NetworkLeadership {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private reportedStandby = false;
+  /** The endpoint served another chain: try it again after `mismatchRetryMs`, not `retryMs`. */
+  private mismatched = false;
   /** Transitions run one at a time. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -72,10 +81,13 @@ export class NetworkLeadership {
   private schedule(): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
+    const delay = this.mismatched
+      ? (this.options.mismatchRetryMs ?? this.options.retryMs)
+      : this.options.retryMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.enqueue(() => this.tick());
-    }, this.options.retryMs);
+    }, delay);
   }
 
   /** Standby: try the lock. Leader: check that the lock connection still answers. */
@@ -133,9 +145,30 @@ export class NetworkLeadership {
     const client = this.options.createClient(this.network);
     if (!client) {
       this.logger.warn(`no endpoint configured for ${this.network.key}: not followed`);
+      this.options.reporter?.notFollowed(
+        'no_endpoint',
+        `no endpoint configured: set ${rpcUrlVariable(this.network.key)}`,
+      );
       this.stopped = true;
       await this.release();
       return;
+    }
+    // Guard: an endpoint serving another chain (a copy-pasted URL, a provider's default network)
+    // would record that chain's transfers as this network's deposits. Refuse it, loudly.
+    try {
+      await client.assertChainId();
+      this.mismatched = false;
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      if (error instanceof ChainIdMismatchError) {
+        this.mismatched = true;
+        this.logger.error(`NOT FOLLOWING ${error.message} — check ${rpcUrlVariable(this.network.key)}`);
+        this.options.reporter?.notFollowed('error', `${error.message}: not followed`);
+        await this.release();
+        return;
+      }
+      this.options.reporter?.failed(`endpoint unreachable: ${(error as Error).message}`);
+      throw error;
     }
     this.logger.log(`leading ${this.network.key}`);
     this.client = client;

@@ -7,6 +7,8 @@ import { WatchSet } from './watch-set.js';
 export interface WatchChangeHandlers {
   walletsChanged(): void;
   tokensChanged(networkId: string | undefined): void;
+  /** A network's settings changed (its id), or any may have (undefined: after a (re)connect). */
+  networksChanged?(networkId: string | undefined): void;
 }
 
 const RECONNECT_MIN_MS = 250;
@@ -24,7 +26,8 @@ export const databaseUrlOf = (dataSource: DataSource): string => {
  * process, and a trigger NOTIFYs `monitor_wallets` (and `monitor_tokens`). On every (re)connect of
  * the LISTEN connection the whole set is reloaded, since notifications sent while it was down are
  * lost. Notifications make changes prompt; correctness does not depend on them (followers refresh
- * by `watch_seq` before each block).
+ * by `watch_seq` before each block). It also relays `network_settings` (a network's confirmations,
+ * finality rule or enabled flag changed) to the supervisor.
  */
 @Injectable()
 export class WalletChangeListener {
@@ -68,10 +71,12 @@ export class WalletChangeListener {
     this.client = client;
     await client.query('LISTEN monitor_wallets');
     await client.query('LISTEN monitor_tokens');
+    await client.query('LISTEN network_settings');
     await this.watch.reloadAll();
     this.failures = 0;
     this.handlers?.walletsChanged();
     this.handlers?.tokensChanged(undefined);
+    this.handlers?.networksChanged?.(undefined);
   }
 
   private lost(client: pg.Client, error?: Error): void {
@@ -98,6 +103,10 @@ export class WalletChangeListener {
   }
 
   private onNotification(channel: string, payload: string | undefined): void {
+    if (channel === 'network_settings') {
+      this.handlers?.networksChanged?.(payload);
+      return;
+    }
     if (channel === 'monitor_tokens') {
       this.handlers?.tokensChanged(payload);
       return;

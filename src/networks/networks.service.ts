@@ -1,22 +1,110 @@
-import { Injectable } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
+import { isUniqueViolation } from '../common/db-errors.js';
+import { normalizeAddress } from '../common/evm.js';
 import { findOrFail } from '../common/find-or-fail.js';
+import type { AppConfig } from '../config/config.js';
+import { InjectConfig } from '../config/config.module.js';
 import { type NetworkResponseDto, toNetworkResponse } from './dto/network-response.dto.js';
+import {
+  type CreateNetworkTokenDto,
+  type NetworkTokenResponseDto,
+  toTokenResponse,
+} from './dto/network-token.dto.js';
+import type { UpdateNetworkDto } from './dto/update-network.dto.js';
 import { Network } from './network.entity.js';
+import { deriveNetworkStatus, type StoredNetworkStatus } from './network-status.js';
+import { Token } from './token.entity.js';
 
+/** A network is stalled when its cursor has not moved for this many block times (or the stall timeout, if longer). */
+const STALL_BLOCKS = 5;
+
+/**
+ * Networks as stored, with their followers' status. Every read goes to the database (no cache):
+ * an admin's change made in any process is what the next read shows, and monitor processes apply
+ * it through NOTIFY `network_settings` (a trigger on blockchain_networks) and `monitor_tokens`.
+ */
 @Injectable()
 export class NetworksService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
 
   async list(): Promise<NetworkResponseDto[]> {
     const networks = await this.dataSource.getRepository(Network).find({ order: { chainId: 'ASC' } });
-    return networks.map(toNetworkResponse);
+    const statuses = await this.statuses();
+    return networks.map((n) => this.toResponse(n, statuses.get(n.id)));
   }
 
   async get(key: string): Promise<NetworkResponseDto> {
-    return toNetworkResponse(
-      findOrFail(await this.dataSource.getRepository(Network).findOneBy({ key }), 'network'),
+    const network = await this.findByKey(key);
+    return this.toResponse(network, (await this.statuses(network.id)).get(network.id));
+  }
+
+  async update(key: string, change: UpdateNetworkDto): Promise<NetworkResponseDto> {
+    const columns = {
+      required_confirmations: change.required_confirmations,
+      finality_rule: change.finality_rule,
+      enabled: change.enabled,
+    };
+    const set = Object.entries(columns).filter(([, value]) => value !== undefined);
+    if (set.length === 0)
+      throw new BadRequestException('send at least one of required_confirmations, finality_rule, enabled');
+    const [rows] = await this.dataSource.query<[{ id: string }[], number]>(
+      `UPDATE blockchain_networks SET ${set.map(([column], i) => `${column} = $${i + 2}`).join(', ')}
+        WHERE key = $1 RETURNING id`,
+      [key, ...set.map(([, value]) => value)],
     );
+    findOrFail(rows[0], 'network');
+    return this.get(key);
+  }
+
+  async addToken(key: string, dto: CreateNetworkTokenDto): Promise<NetworkTokenResponseDto> {
+    const network = await this.findByKey(key);
+    const tokens = this.dataSource.getRepository(Token);
+    try {
+      const token = await tokens.save(
+        tokens.create({
+          networkId: network.id,
+          contractAddress: normalizeAddress(dto.address),
+          symbol: dto.symbol,
+          decimals: dto.decimals,
+        }),
+      );
+      return toTokenResponse(network.key, token);
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new ConflictException(`address is already a token of ${network.key}`);
+      throw error;
+    }
+  }
+
+  async removeToken(key: string, address: string): Promise<void> {
+    const network = await this.findByKey(key);
+    const { affected } = await this.dataSource
+      .getRepository(Token)
+      .delete({ networkId: network.id, contractAddress: normalizeAddress(address) });
+    if (!affected) findOrFail(null, 'token');
+  }
+
+  private async findByKey(key: string): Promise<Network> {
+    return findOrFail(await this.dataSource.getRepository(Network).findOneBy({ key }), 'network');
+  }
+
+  private async statuses(networkId?: string): Promise<Map<string, StoredNetworkStatus>> {
+    const rows: (StoredNetworkStatus & { network_id: string })[] = await this.dataSource.query(
+      `SELECT network_id, state, head_block::text AS head_block, cursor_block::text AS cursor_block,
+              last_block_at, error
+         FROM network_status WHERE $1::uuid IS NULL OR network_id = $1::uuid`,
+      [networkId ?? null],
+    );
+    return new Map(rows.map(({ network_id, ...row }) => [network_id, row]));
+  }
+
+  private toResponse(network: Network, stored: StoredNetworkStatus | undefined): NetworkResponseDto {
+    const stallAfterMs = Math.max(this.config.monitor.stallTimeoutMs, STALL_BLOCKS * network.blockTimeMs);
+    return toNetworkResponse(network, deriveNetworkStatus(network, stored, new Date(), stallAfterMs));
   }
 }

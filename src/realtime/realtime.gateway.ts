@@ -68,19 +68,22 @@ const isWalletRoom = (room: string): boolean => /^0x[0-9a-f]{40}$/.test(room);
 const queryValue = (value: string | string[] | undefined): string | undefined =>
   Array.isArray(value) ? value[0] : value;
 
-/**
- * Socket.IO at `/ws`: transport only. It authenticates the handshake, checks ownership before a
- * join (WalletAccessService), and relays committed domain events to their rooms; rooms are
- * shared by every API process through the engine's adapter (Postgres, or Redis with REDIS_URL).
- */
-@WebSocketGateway({
+/** The Socket.IO server's options: every gateway on `/ws` (any namespace) declares the same ones. */
+export const SOCKET_SERVER_OPTIONS = {
   path: '/ws',
   serveClient: false,
   // skipMiddlewares: re-running the (async) middleware on a recovered socket would open a window in
   // which it is in its rooms but not yet reachable, and events would be lost. The token is checked
   // before the session is restored instead (guardRecovery).
   connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
-})
+};
+
+/**
+ * Socket.IO at `/ws`: transport only. It authenticates the handshake, checks ownership before a
+ * join (WalletAccessService), and relays committed domain events to their rooms; rooms are
+ * shared by every API process through the engine's adapter (Postgres, or Redis with REDIS_URL).
+ */
+@WebSocketGateway(SOCKET_SERVER_OPTIONS)
 export class RealtimeGateway
   implements OnGatewayInit<Server>, OnGatewayConnection<AppSocket>, OnModuleInit, OnApplicationShutdown
 {

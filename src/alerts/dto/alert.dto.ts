@@ -338,3 +338,42 @@ export class PriceResponseDto {
   })
   stale: boolean;
 }
+
+export class SymbolParamDto {
+  @ApiProperty({ description: 'A feed symbol (ALERT_SYMBOLS), any case', example: 'BTCUSDT' })
+  @Matches(/^[A-Za-z0-9]{2,20}$/, { message: 'symbol must be 2 to 20 letters or digits, e.g. BTCUSDT' })
+  symbol: string;
+}
+
+export class PricePointDto {
+  @ApiProperty({ example: 'BTCUSDT' })
+  symbol: string;
+
+  @ApiProperty({ description: 'Exact, as the exchange sent it', example: '43210.12000000' })
+  price: string;
+
+  @ApiProperty({ description: 'Exchange time of the price', example: '2026-11-30T12:00:00.000Z' })
+  exchange_time: string;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Percent change over 24 h, truncated to 2 decimals, when the feed gives it',
+    example: '-1.25',
+  })
+  change_24h_percent: string | null;
+}
+
+export class RecentPricesDto {
+  @ApiProperty({ example: 'BTCUSDT' })
+  symbol: string;
+
+  @ApiProperty({
+    description: 'At most one point per this many ms (PRICE_STREAM_INTERVAL_MS)',
+    example: 1000,
+  })
+  interval_ms: number;
+
+  @ApiProperty({ type: [PricePointDto], description: 'Oldest first; the last 900 points at most' })
+  points: PricePointDto[];
+}

@@ -19,7 +19,7 @@ export function combinedStreamUrl(base: string, symbols: readonly string[], stre
 }
 
 export type BinanceMessage =
-  | { kind: 'price'; symbol: string; price: bigint; priceText: string; timeMs: number }
+  | { kind: 'price'; symbol: string; price: bigint; priceText: string; timeMs: number; openText?: string }
   | { kind: 'serverShutdown' }
   | { kind: 'other' };
 
@@ -27,6 +27,7 @@ interface StreamData {
   e?: unknown;
   s?: unknown;
   c?: unknown;
+  o?: unknown;
   p?: unknown;
   E?: unknown;
   T?: unknown;
@@ -64,5 +65,14 @@ export function parseBinanceMessage(text: string): BinanceMessage {
   if (price === undefined || price <= 0n || typeof time !== 'number' || !Number.isSafeInteger(time)) {
     return { kind: 'other' };
   }
-  return { kind: 'price', symbol: data.s.toUpperCase(), price, priceText: priceText as string, timeMs: time };
+  const open = parseExchangePrice(data.o);
+  return {
+    kind: 'price',
+    symbol: data.s.toUpperCase(),
+    price,
+    priceText: priceText as string,
+    timeMs: time,
+    // The 24 h open of a ticker (absent from trades); kept only when it is a usable price.
+    ...(open !== undefined && open > 0n && { openText: data.o as string }),
+  };
 }

@@ -8,6 +8,8 @@ export interface PriceTick {
   readonly priceText: string;
   /** Exchange event time, ms since the epoch. */
   readonly timeMs: number;
+  /** The price 24 h before, when the stream gives it (`@miniTicker`'s open `o`), as the exchange wrote it. */
+  readonly openText?: string;
   /** When this process received it, ms since the epoch. */
   readonly receivedAtMs: number;
 }

@@ -2,11 +2,49 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Matches } from 'class-validator';
 
 import type { FinalityRule, Network } from '../network.entity.js';
+import { NETWORK_STATES, type NetworkState, type NetworkStatusView } from '../network-status.js';
 
 export class NetworkKeyParamDto {
   @ApiProperty({ description: 'Network key', example: 'sepolia' })
   @Matches(/^[a-z0-9_-]{1,64}$/, { message: 'key must be a network key such as "sepolia"' })
   key: string;
+}
+
+export class NetworkStatusDto implements NetworkStatusView {
+  @ApiProperty({
+    enum: NETWORK_STATES,
+    example: 'following',
+    description:
+      'following: the cursor is within 2 blocks of the head; catching_up: further behind; stalled: no new ' +
+      'block for longer than the stall timeout (or no monitor process reports it); error: see `error` ' +
+      '(e.g. the endpoint serves another chain id); disabled; no_endpoint: no RPC_URL_<KEY> / Alchemy key',
+  })
+  state: NetworkState;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '7012345',
+    description: 'Newest head the node announced',
+  })
+  head_block: string | null;
+
+  @ApiProperty({ nullable: true, type: String, example: '7012344', description: 'Last processed block' })
+  cursor_block: string | null;
+
+  @ApiProperty({ nullable: true, type: String, example: '1', description: 'head_block − cursor_block' })
+  lag_blocks: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '2026-12-05T08:00:00.000Z',
+    description: 'When the cursor last moved to a new block',
+  })
+  last_block_at: string | null;
+
+  @ApiProperty({ nullable: true, type: String, example: null, description: 'What went wrong, for people' })
+  error: string | null;
 }
 
 export class NetworkResponseDto {
@@ -40,9 +78,15 @@ export class NetworkResponseDto {
 
   @ApiProperty({ example: true, description: 'Whether the monitor follows this network' })
   enabled: boolean;
+
+  @ApiProperty({
+    type: NetworkStatusDto,
+    description: 'The follower of this network, as its monitor process reports it',
+  })
+  status: NetworkStatusDto;
 }
 
-export const toNetworkResponse = (n: Network): NetworkResponseDto => ({
+export const toNetworkResponse = (n: Network, status: NetworkStatusView): NetworkResponseDto => ({
   key: n.key,
   chain_id: n.chainId,
   name: n.name,
@@ -52,4 +96,5 @@ export const toNetworkResponse = (n: Network): NetworkResponseDto => ({
   finality_rule: n.finalityRule,
   block_time_ms: n.blockTimeMs,
   enabled: n.enabled,
+  status,
 });

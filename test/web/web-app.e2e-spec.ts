@@ -1,0 +1,341 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { BrowserContext, Page } from 'playwright-core';
+
+import { checksumAddress } from '../../src/common/evm.js';
+import { type Anvil, sendEth, startAnvil } from '../helpers/anvil.js';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
+import { BinanceStreamServer } from '../helpers/binance-stream-server.js';
+import { launchChromium, type TestBrowser } from '../helpers/browser.js';
+
+/**
+ * The web app in real Chromium against the real service: role `all` (API, gateway, monitor) on
+ * PostgreSQL, a real anvil mining on demand, and the local exchange stream. The tests run in order
+ * as one story of user A, then user B checks A's data stays A's.
+ * Set WEB_SCREENSHOTS_DIR to save screenshots of the main screens (docs/screenshots is the README's).
+ */
+const SCREENSHOTS = process.env.WEB_SCREENSHOTS_DIR;
+
+/** What the functions run in the page use of it (this suite's types have no DOM library). */
+interface Browser {
+  marker?: number;
+  innerWidth: number;
+  document: { documentElement: { scrollWidth: number } };
+  localStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+}
+const PASSWORD = 'correct horse battery';
+const TIMEOUT = 20_000;
+
+/** An HS256 token for the test secret, like the service's, that expired a minute ago. */
+function expiredToken(sub: string, email: string): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub, email, iat: now - 3600, exp: now - 60 })}`;
+  return `${unsigned}.${createHmac('sha256', TEST_JWT_SECRET).update(unsigned).digest('base64url')}`;
+}
+
+describe('Web app in Chromium', () => {
+  let anvil: Anvil;
+  let exchange: BinanceStreamServer;
+  let app: TestApp;
+  let browser: TestBrowser;
+  let contextA: BrowserContext;
+  let page: Page;
+  /** Console errors and uncaught exceptions of every page; `expected` lists the ones a step causes on purpose. */
+  const consoleErrors: string[] = [];
+  let expected: RegExp[] = [];
+  const emailA = `alice${Date.now()}@example.com`;
+  const wallet = checksumAddress(`0x${randomBytes(20).toString('hex')}`);
+
+  const watch = (target: Page) => {
+    target.on('console', (message) => {
+      if (message.type() === 'error' && !expected.some((re) => re.test(message.text()))) {
+        consoleErrors.push(`${target.url()}: ${message.text()}`);
+      }
+    });
+    target.on('pageerror', (error) => consoleErrors.push(`${target.url()}: ${error.message}`));
+  };
+  const newPage = async (context: BrowserContext) => {
+    const created = await context.newPage();
+    created.setDefaultTimeout(TIMEOUT);
+    watch(created);
+    return created;
+  };
+  const url = (path: string) => `${app.baseUrl}${path}`;
+  const shot = async (target: Page, name: string) => {
+    if (!SCREENSHOTS) return;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await target.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
+  const nav = (target: Page, name: string) =>
+    target.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
+
+  beforeAll(async () => {
+    if (!existsSync('web/dist/index.html')) {
+      throw new Error('web/dist is missing: run `npm run build` (npm test does it first)');
+    }
+    browser = await launchChromium();
+    anvil = await startAnvil();
+    exchange = await BinanceStreamServer.start();
+    app = await startTestApp({
+      APP_ROLE: 'all',
+      DEVNET_RPC_URL: anvil.wsUrl,
+      MONITOR_POLL_INTERVAL_MS: '250',
+      ALERTS_ENABLED: 'true',
+      BINANCE_WS_URL: exchange.url,
+      ALERT_SYMBOLS: 'BTCUSDT,ETHUSDT',
+      PRICE_STREAM_INTERVAL_MS: '200',
+      ALERT_COALESCE_MS: '100',
+    });
+    await exchange.waitForConnections(1);
+    contextA = await browser.newContext();
+    page = await newPage(contextA);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await exchange?.close();
+    await anvil?.stop();
+  });
+
+  it('sends a signed-out deep link to the login page, and signs up from there', async () => {
+    await page.goto(url('/app/wallets'));
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/app/login');
+    await shot(page, 'login');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Email').fill(emailA);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.getByRole('heading', { name: 'Deposits' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/app/deposits');
+    await page.getByText(emailA).waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+  });
+
+  it('adds a wallet, showing the API’s message next to a malformed address', async () => {
+    await nav(page, 'Wallets');
+    expected = [/status of 400/];
+    await page.getByLabel('Address').fill('0x1234');
+    await page.getByRole('button', { name: 'Add wallet' }).click();
+    const error = page.locator('#address-error');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/address/);
+    expected = [];
+    await page.getByLabel('Address').fill(wallet);
+    await page.getByLabel('Label').fill('Cold storage');
+    await page.getByRole('button', { name: 'Add wallet' }).click();
+    await page.getByText(wallet).waitFor();
+    await page.getByText('Watched on every enabled network: Local devnet (anvil) (devnet)').waitFor();
+    await shot(page, 'wallets');
+  });
+
+  it('shows a devnet deposit appear, progress and complete without a reload', async () => {
+    await nav(page, 'Deposits');
+    await page.getByText('No deposits yet').waitFor();
+    await page.evaluate(() => ((globalThis as unknown as Browser).marker = 42));
+    // Let the wallet's room be joined before the block that pays it.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const tx = await sendEth(anvil, { to: wallet, valueWei: 1_500_000_000_000_000_001n });
+    await anvil.mine(1);
+    const card = page.locator(`li[data-tx="${tx}"]`);
+    await card.waitFor();
+    expect(await card.locator('.title').textContent()).toBe('1.500000000000000001 ETH');
+    const progress = card.getByRole('progressbar', { name: 'Confirmations' });
+    await card.getByText('Pending').waitFor();
+    expect(await progress.getAttribute('aria-valuetext')).toBe('1 / 3');
+    await anvil.mine(1);
+    await card.getByText('2 / 3').waitFor();
+    expect(await progress.getAttribute('aria-valuetext')).toBe('2 / 3');
+    await anvil.mine(1);
+    await card.getByText('Completed').waitFor();
+    expect(await progress.getAttribute('aria-valuetext')).toBe('3 / 3');
+    expect(await card.textContent()).toContain('devnet');
+    expect(await page.evaluate(() => (globalThis as unknown as Browser).marker)).toBe(42);
+    await shot(page, 'deposits');
+  });
+
+  it('shows a deposit whose block a reorg replaced as orphaned, without removing it', async () => {
+    const tx = await sendEth(anvil, { to: wallet, valueWei: 250_000_000_000_000_000n });
+    await anvil.mine(1);
+    const card = page.locator(`li[data-tx="${tx}"]`);
+    await card.getByText('Pending').waitFor();
+    await anvil.reorg(1);
+    await anvil.mine(1);
+    await card.getByText('Orphaned (dropped by a reorg)').waitFor();
+    expect(await card.locator('.title').textContent()).toBe('0.25 ETH');
+    expect(await page.locator('li.deposit').count()).toBe(2);
+    expect(await page.evaluate(() => (globalThis as unknown as Browser).marker)).toBe(42);
+  });
+
+  it('keeps the session and the data on a reload and on a deep link', async () => {
+    await page.reload();
+    await page.getByRole('heading', { name: 'Deposits' }).waitFor();
+    await page.getByText('1.500000000000000001 ETH').waitFor();
+    await nav(page, 'Wallets');
+    await page.getByRole('link', { name: 'Deposits', exact: true }).last().click();
+    await page.getByRole('heading', { name: 'Deposits to Cold storage' }).waitFor();
+    await page.getByText('1.500000000000000001 ETH').waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Deposits to Cold storage' }).waitFor();
+    expect(await page.locator('li.deposit').count()).toBe(2);
+    const deep = await newPage(contextA);
+    await deep.goto(url('/app/networks'));
+    await deep.getByRole('heading', { name: 'Networks' }).waitFor();
+    await deep.getByText('Completed after the required confirmations').first().waitFor();
+    await shot(deep, 'networks');
+    await deep.close();
+  });
+
+  it('shows a price change live', async () => {
+    await nav(page, 'Prices');
+    const btc = page.getByLabel('BTCUSDT price');
+    await btc.waitFor();
+    exchange.sendPrice('BTCUSDT', '50000.00000000');
+    await page.getByText('50,000.00', { exact: true }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    exchange.sendPrice('BTCUSDT', '50123.45000000');
+    await page.getByText('50,123.45', { exact: true }).waitFor();
+    await page.locator('li[data-symbol="BTCUSDT"]').getByText('Fresh').waitFor();
+    await page.getByText(/BTCUSDT: 2 recent prices/).waitFor();
+    await shot(page, 'prices');
+  });
+
+  it('creates an alert, fires it with a price, and shows the notification and its history', async () => {
+    await nav(page, 'Alerts');
+    await page.getByLabel('Symbol').selectOption('BTCUSDT');
+    await page.getByLabel('Condition').selectOption('above');
+    await page.getByLabel('Threshold (price)').fill('51000');
+    await page.getByRole('button', { name: 'Create alert' }).click();
+    const card = page.getByRole('listitem').filter({ hasText: 'BTCUSDT: Price is above 51000' });
+    await card.waitFor();
+    // Pause and resume it, from the keyboard.
+    await card.getByRole('button', { name: /^Pause/ }).focus();
+    await page.keyboard.press('Enter');
+    await card.getByText('Paused').waitFor();
+    await card.getByRole('button', { name: /^Resume/ }).click();
+    await card.getByText('Active').waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    exchange.sendPrice('BTCUSDT', '51500.00000000');
+    const notification = page.getByRole('status').filter({ hasText: 'Price alert:' });
+    await notification.waitFor();
+    expect(await notification.textContent()).toContain('BTCUSDT above 51000: price 51,500.00');
+    const history = page.getByRole('list', { name: 'Alert history' }).getByRole('listitem');
+    await history.first().getByText('51,500.00').waitFor();
+    await history.first().getByText('sent').waitFor();
+    await shot(page, 'alerts');
+  });
+
+  it('edits a threshold and deletes an alert', async () => {
+    await page.getByLabel('Threshold (price)').fill('60000');
+    await page.getByRole('button', { name: 'Create alert' }).click();
+    const card = page.getByRole('listitem').filter({ hasText: 'BTCUSDT: Price is above 60000' });
+    await card.waitFor();
+    await card.getByLabel('Threshold').fill('61000');
+    await card.getByRole('button', { name: 'Save threshold' }).click();
+    const edited = page.getByRole('listitem').filter({ hasText: 'BTCUSDT: Price is above 61000' });
+    await edited.waitFor();
+    await edited.getByRole('button', { name: /^Delete/ }).click();
+    await edited.waitFor({ state: 'detached' });
+  });
+
+  it('shows a second user none of the first user’s data', async () => {
+    const contextB = await browser.newContext();
+    const other = await newPage(contextB);
+    await other.goto(url('/app/signup'));
+    await other.getByLabel('Email').fill(`bob${Date.now()}@example.com`);
+    await other.getByLabel('Password').fill(PASSWORD);
+    await other.getByRole('button', { name: 'Sign up' }).click();
+    await other.getByText('No wallets yet').waitFor();
+    expect(await other.locator('li.deposit').count()).toBe(0);
+    await nav(other, 'Wallets');
+    await other.getByText('No wallets yet.').waitFor();
+    expect(await other.getByText(wallet).count()).toBe(0);
+    await nav(other, 'Alerts');
+    await other.getByText('No alerts yet.').waitFor();
+    await other.getByText('No alert has fired yet.').waitFor();
+    expect(await other.getByText('Price alert:').count()).toBe(0);
+    // A's token, not B's, is what reads A's deposits: the API agrees with the screen.
+    const tokenB = await other.evaluate(
+      () =>
+        JSON.parse((globalThis as unknown as Browser).localStorage.getItem('cdm.session')!).token as string,
+    );
+    const page0 = await app.http().get('/deposits').set('Authorization', `Bearer ${tokenB}`).expect(200);
+    expect(page0.body.items).toEqual([]);
+    await contextB.close();
+  });
+
+  it('fits a 390 px wide screen without horizontal scrolling', async () => {
+    const phone = await browser.newContext({ width: 390, height: 844 });
+    await phone.addInitScript(
+      (value) => (globalThis as unknown as Browser).localStorage.setItem('cdm.session', value),
+      (await page.evaluate(() => (globalThis as unknown as Browser).localStorage.getItem('cdm.session')))!,
+    );
+    const small = await newPage(phone);
+    for (const [path, heading] of [
+      ['/app/deposits', 'Deposits'],
+      ['/app/wallets', 'Wallets'],
+      ['/app/prices', 'Prices'],
+      ['/app/alerts', 'Price alerts'],
+      ['/app/networks', 'Networks'],
+    ]) {
+      await small.goto(url(path));
+      await small.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await small.waitForLoadState('networkidle');
+      const overflow = await small.evaluate(
+        () =>
+          (globalThis as unknown as Browser).document.documentElement.scrollWidth -
+          (globalThis as unknown as Browser).innerWidth,
+      );
+      expect({ path, overflow }).toEqual({ path, overflow: 0 });
+      if (path === '/app/deposits') await shot(small, 'deposits-390');
+    }
+    await phone.close();
+  });
+
+  it('sends an expired session back to the login page with a message', async () => {
+    const session = JSON.parse(
+      (await page.evaluate(() => (globalThis as unknown as Browser).localStorage.getItem('cdm.session')))!,
+    ) as {
+      token: string;
+    };
+    const claims = JSON.parse(Buffer.from(session.token.split('.')[1], 'base64url').toString()) as {
+      sub: string;
+      email: string;
+    };
+    expected = [/status of 401/];
+    await page.evaluate(
+      (token) => {
+        const stored = JSON.parse(
+          (globalThis as unknown as Browser).localStorage.getItem('cdm.session')!,
+        ) as { token: string };
+        (globalThis as unknown as Browser).localStorage.setItem(
+          'cdm.session',
+          JSON.stringify({ ...stored, token }),
+        );
+      },
+      expiredToken(claims.sub, claims.email),
+    );
+    await page.goto(url('/app/deposits'));
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    await page.getByRole('alert').getByText('Your session has expired. Please log in again.').waitFor();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as Browser).localStorage.getItem('cdm.session')),
+    ).toBeNull();
+    expected = [];
+    // Logging in again brings the data back.
+    await page.getByLabel('Email').fill(emailA);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('1.500000000000000001 ETH').waitFor();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  });
+
+  it('logged no console error on any page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
