@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { createTestDatabase } from './helpers/database.js';
 import { freePort, spawnService, waitFor } from './helpers/process.js';
 
 /** PIDs of processes whose command line mentions `needle`. */
@@ -23,6 +24,33 @@ describe('service process', () => {
     expect(service.output()).toContain('DATABASE_URL must use postgres:');
     expect(service.output()).toContain('APP_ROLE must be one of');
   });
+
+  it('stops within the configured wait, saying what to do, when REDIS_URL is set and Redis does not answer', async () => {
+    const database = await createTestDatabase();
+    const nobody = await freePort();
+    try {
+      const started = Date.now();
+      const service = spawnService({
+        APP_ROLE: 'api',
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+        DATABASE_URL: database.url,
+        JWT_SECRET: 'boot-test-secret-boot-test-secret-0123456789',
+        REDIS_URL: `redis://127.0.0.1:${nobody}`,
+        REDIS_CONNECT_TIMEOUT_MS: '1500',
+        DEVNET_ENABLED: 'false',
+        ALERTS_ENABLED: 'false',
+      });
+      expect(await service.exited).toBe(1);
+      // Start-up (migrations included) and the 1.5 s wait; without it, the start waited forever.
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(service.output()).toContain(`Redis at 127.0.0.1:${nobody}`);
+      expect(service.output()).toContain('did not answer within 1500 ms');
+      expect(service.output()).toContain('REDIS_CONNECT_TIMEOUT_MS');
+    } finally {
+      await database.drop();
+    }
+  }, 60_000);
 
   describe('zero-setup start on the embedded database', () => {
     let dataDir: string;
@@ -91,6 +119,32 @@ describe('service process', () => {
         'no child left',
       );
     }, 240_000);
+
+    it('exits within seconds, saying why and what to do, when PostgreSQL cannot enter its data directory', async () => {
+      // Closed to everyone but root: as root PostgreSQL runs as the postgres user, otherwise as us.
+      const closed = await mkdtemp(path.join(os.tmpdir(), 'cdm-closed-'));
+      await chmod(closed, 0o000);
+      try {
+        const started = Date.now();
+        const service = spawnService({
+          PORT: String(await freePort()),
+          HOST: '127.0.0.1',
+          DATA_DIR: path.join(closed, 'data'),
+          EMBEDDED_PG_DIR: path.join(closed, 'data', 'postgres'),
+          EMBEDDED_PG_PORT: String(await freePort()),
+          DEVNET_ENABLED: 'false',
+          ALERTS_ENABLED: 'false',
+        });
+        expect(await service.exited).toBe(1);
+        expect(Date.now() - started).toBeLessThan(20_000);
+        expect(service.output()).toContain(`cannot enter ${closed}`);
+        expect(service.output()).toContain('DATA_DIR / EMBEDDED_PG_DIR');
+        expect(processesMentioning(closed)).toEqual([]);
+      } finally {
+        await chmod(closed, 0o755);
+        await rm(closed, { recursive: true, force: true });
+      }
+    }, 60_000);
 
     it('exits with a message naming the port when the embedded database cannot start on it', async () => {
       const holder = net.createServer();

@@ -53,13 +53,30 @@ export interface FiringRow {
 export class AlertsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(a: NewAlert): Promise<AlertRow> {
-    const [row] = await this.dataSource.query<AlertRow[]>(
-      `INSERT INTO price_alerts (user_id, symbol, condition, threshold, window_seconds, cooldown_seconds, channels, armed)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${ALERT_COLUMNS}`,
-      [a.userId, a.symbol, a.condition, a.threshold, a.windowSeconds, a.cooldownSeconds, a.channels, a.armed],
-    );
-    return row;
+  /** The new alert, or undefined when its user already has `limit` alerts. */
+  insert(a: NewAlert, limit: number): Promise<AlertRow | undefined> {
+    return this.dataSource.transaction(async (manager) => {
+      // The user's row lock serializes their creations; the insert's fresh snapshot sees them all.
+      await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [a.userId]);
+      const [row] = await manager.query<AlertRow[]>(
+        `INSERT INTO price_alerts (user_id, symbol, condition, threshold, window_seconds, cooldown_seconds, channels, armed)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8
+          WHERE (SELECT count(*) FROM price_alerts WHERE user_id = $1) < $9
+         RETURNING ${ALERT_COLUMNS}`,
+        [
+          a.userId,
+          a.symbol,
+          a.condition,
+          a.threshold,
+          a.windowSeconds,
+          a.cooldownSeconds,
+          a.channels,
+          a.armed,
+          limit,
+        ],
+      );
+      return row;
+    });
   }
 
   listForUser(userId: string): Promise<AlertRow[]> {

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable } from '@nestjs/common';
 
 import type { AuthUser } from '../auth/auth-user.js';
 import { findOrFail } from '../common/find-or-fail.js';
@@ -43,16 +43,25 @@ export class AlertsService {
     if (dto.condition !== 'pct_change' && dto.window_seconds !== undefined) {
       throw badRequest('window_seconds is only for pct_change');
     }
-    const row = await this.repository.insert({
-      userId: caller.id,
-      symbol: dto.symbol,
-      condition: dto.condition,
-      threshold,
-      windowSeconds: dto.window_seconds ?? null,
-      cooldownSeconds: dto.cooldown_seconds ?? this.config.alerts.defaultCooldownSeconds,
-      channels: dto.channels,
-      armed: initialArmed(dto.condition),
-    });
+    const limit = this.config.limits.alertsPerUser;
+    const row = await this.repository.insert(
+      {
+        userId: caller.id,
+        symbol: dto.symbol,
+        condition: dto.condition,
+        threshold,
+        windowSeconds: dto.window_seconds ?? null,
+        cooldownSeconds: dto.cooldown_seconds ?? this.config.alerts.defaultCooldownSeconds,
+        channels: dto.channels,
+        armed: initialArmed(dto.condition),
+      },
+      limit,
+    );
+    if (!row) {
+      throw new ConflictException(
+        `you have ${limit} alerts, the most allowed (MAX_ALERTS_PER_USER): delete one first`,
+      );
+    }
     await this.engine.track(row);
     return toAlertResponse(row);
   }

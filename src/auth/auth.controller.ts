@@ -1,6 +1,13 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 
+import { AuthRateLimitGuard } from './auth-rate-limit.guard.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto, TokenResponseDto } from './dto/login.dto.js';
 import { Public } from './public.decorator.js';
@@ -12,10 +19,14 @@ export class AuthController {
 
   @Public()
   @Post('login')
+  @UseGuards(AuthRateLimitGuard)
   @HttpCode(200)
   @ApiOkResponse({ type: TokenResponseDto, description: 'A bearer token for the account' })
   @ApiUnauthorizedResponse({ description: 'Email or password is wrong' })
   @ApiBadRequestResponse({ description: 'Malformed body' })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many attempts from this IP or for this account (Retry-After)',
+  })
   login(@Body() body: LoginDto): Promise<TokenResponseDto> {
     return this.auth.login(body);
   }

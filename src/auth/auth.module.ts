@@ -6,10 +6,12 @@ import { JwtModule } from '@nestjs/jwt';
 
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AuthRateLimiter, AuthRateLimitGuard } from './auth-rate-limit.guard.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
 import { resolveJwtSecret } from './jwt-secret.js';
+import { PasswordHasher } from './password-hasher.js';
 
 @Global()
 @Module({
@@ -27,7 +29,17 @@ import { resolveJwtSecret } from './jwt-secret.js';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService],
+  providers: [
+    AuthService,
+    PasswordHasher,
+    {
+      provide: AuthRateLimiter,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => AuthRateLimiter.create(config),
+    },
+    AuthRateLimitGuard,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AuthService, PasswordHasher, AuthRateLimiter, AuthRateLimitGuard],
 })
 export class AuthModule {}

@@ -5,9 +5,11 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { User } from '../users/user.entity.js';
+import { AuthRateLimiter } from './auth-rate-limit.guard.js';
 import type { AuthUser } from './auth-user.js';
 import type { LoginDto, TokenResponseDto } from './dto/login.dto.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { hashPassword } from './password.js';
+import { PasswordHasher } from './password-hasher.js';
 
 interface TokenClaims {
   sub: string;
@@ -21,6 +23,8 @@ export class AuthService {
 
   constructor(
     private readonly jwt: JwtService,
+    private readonly hasher: PasswordHasher,
+    private readonly limiter: AuthRateLimiter,
     private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -32,8 +36,9 @@ export class AuthService {
       .addSelect('u.passwordHash')
       .where('lower(u.email) = lower(:email)', { email })
       .getOne();
-    const valid = await verifyPassword(password, user?.passwordHash ?? (await this.decoyHash));
+    const valid = await this.hasher.verify(password, user?.passwordHash ?? (await this.decoyHash));
     if (!user || !valid) throw new UnauthorizedException('email or password is wrong');
+    await this.limiter.forgive(email);
     const claims: TokenClaims = { sub: user.id, email: user.email };
     return {
       access_token: await this.jwt.signAsync(claims),

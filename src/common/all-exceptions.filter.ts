@@ -8,6 +8,8 @@ import {
 } from '@nestjs/common';
 import type { Response } from 'express';
 
+import { TooManyRequestsException } from './too-many-requests.exception.js';
+
 interface BodyParserError {
   type?: string;
   status?: number;
@@ -27,7 +29,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (host.getType() !== 'http') throw exception;
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = this.describe(exception);
-    if (!response.headersSent) response.status(status).json(body);
+    if (response.headersSent) return;
+    if (exception instanceof TooManyRequestsException) {
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
+    response.status(status).json(body);
   }
 
   private describe(exception: unknown): { status: number; body: object } {

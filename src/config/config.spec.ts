@@ -31,6 +31,30 @@ describe(loadConfig.name, () => {
     expect(config.monitor.devnetSpawn).toBe(false);
   });
 
+  it('reads the hardening settings with their defaults, and names a bad one', () => {
+    const defaults = loadConfig({});
+    expect(defaults.auth).toMatchObject({
+      rateLimitPerIp: 20,
+      rateLimitPerAccount: 10,
+      rateLimitWindowSeconds: 60,
+      passwordHashConcurrency: 2,
+      passwordHashQueue: 64,
+    });
+    expect(defaults.limits).toEqual({ walletsPerUser: 100, alertsPerUser: 100 });
+    expect(defaults.http.trustProxy).toBe(false);
+    expect(defaults.http.hstsMaxAgeSeconds).toBe(15_552_000);
+    expect(defaults.realtime.redisConnectTimeoutMs).toBe(10_000);
+
+    expect(loadConfig({ TRUST_PROXY: '1' }).http.trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'TRUE' }).http.trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).http.trustProxy).toBe('loopback, 10.0.0.0/8');
+    expect(() => loadConfig({ TRUST_PROXY: 'proxy;rm -rf' })).toThrow(/TRUST_PROXY must be/);
+    expect(() => loadConfig({ AUTH_RATE_LIMIT_PER_IP: '0' })).toThrow(/AUTH_RATE_LIMIT_PER_IP/);
+    expect(() => loadConfig({ MAX_WALLETS_PER_USER: 'many' })).toThrow(/MAX_WALLETS_PER_USER/);
+    expect(() => loadConfig({ PASSWORD_HASH_CONCURRENCY: '0' })).toThrow(/PASSWORD_HASH_CONCURRENCY/);
+    expect(() => loadConfig({ REDIS_CONNECT_TIMEOUT_MS: '5' })).toThrow(/REDIS_CONNECT_TIMEOUT_MS/);
+  });
+
   it('reads the web app directory and the price stream interval, refusing an interval out of range', () => {
     expect(loadConfig({}).http.webDir).toBe('web/dist');
     expect(loadConfig({}).alerts.priceStreamIntervalMs).toBe(1000);

@@ -17,6 +17,10 @@ export interface AppConfig {
     readonly bodyLimit: string;
     /** The built web app (index.html + assets) served at `/`; absent = no web app, the API alone. */
     readonly webDir: string;
+    /** Express `trust proxy`: how X-Forwarded-* is believed (client IP for rate limits, https for HSTS). */
+    readonly trustProxy: boolean | number | string;
+    /** Strict-Transport-Security max-age in seconds, sent on requests that arrived over https; 0 = none. */
+    readonly hstsMaxAgeSeconds: number;
   };
   readonly database: {
     /** Unset means: start the embedded PostgreSQL under `embeddedDir`. */
@@ -31,6 +35,19 @@ export interface AppConfig {
     readonly jwtExpiresInSeconds: number;
     /** `ADMIN_EMAILS`, lower-cased: users who may change networks at run time. */
     readonly adminEmails: readonly string[];
+    /** Login and sign-up attempts allowed per client IP per window (429 with Retry-After past it). */
+    readonly rateLimitPerIp: number;
+    /** Login and sign-up attempts allowed per account (email) per window, from any IP. */
+    readonly rateLimitPerAccount: number;
+    readonly rateLimitWindowSeconds: number;
+    /** Password hashes (scrypt) computed at once; more wait in a queue of `passwordHashQueue`. */
+    readonly passwordHashConcurrency: number;
+    /** Hashes waiting beyond this answer 429 with Retry-After instead of queueing without bound. */
+    readonly passwordHashQueue: number;
+  };
+  readonly limits: {
+    readonly walletsPerUser: number;
+    readonly alertsPerUser: number;
   };
   readonly dataDir: string;
   readonly realtime: {
@@ -39,6 +56,8 @@ export interface AppConfig {
      * Unset means through PostgreSQL (@socket.io/postgres-adapter / -emitter): no extra service.
      */
     readonly redisUrl: string | undefined;
+    /** How long the start waits for Redis (REDIS_URL) before it stops with a message. */
+    readonly redisConnectTimeoutMs: number;
   };
   readonly monitor: {
     /** Per-network RPC endpoints from `RPC_URL_<KEY>` (key lower-cased), ws:// or http(s)://. */
@@ -161,6 +180,19 @@ class Reader {
   }
 }
 
+/** TRUST_PROXY: true/false, a hop count, or Express's names/addresses (`loopback`, `10.0.0.0/8, …`). */
+function trustProxy(r: Reader): boolean | number | string {
+  const value = r.optional('TRUST_PROXY');
+  if (value === undefined) return false;
+  if (/^\d+$/.test(value)) return r.int('TRUST_PROXY', 0, 0, 100);
+  if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  if (!/^[\w.:/, -]+$/.test(value)) {
+    r.problems.push(`TRUST_PROXY must be true, false, a hop count, or addresses/subnets (got "${value}")`);
+    return false;
+  }
+  return value;
+}
+
 const RPC_PREFIX = 'RPC_URL_';
 const RPC_PROTOCOLS = ['ws:', 'wss:', 'http:', 'https:'];
 
@@ -212,6 +244,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       corsOrigins: r.list('CORS_ORIGINS', []),
       bodyLimit: r.string('BODY_LIMIT', '100kb'),
       webDir: r.string('WEB_DIR', 'web/dist'),
+      trustProxy: trustProxy(r),
+      hstsMaxAgeSeconds: r.int('HSTS_MAX_AGE_SECONDS', 15_552_000, 0, 2 * 365 * 86_400),
     },
     database: {
       url: r.url('DATABASE_URL', ['postgres:', 'postgresql:']),
@@ -223,9 +257,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       jwtSecret,
       jwtExpiresInSeconds: r.int('JWT_EXPIRES_IN_SECONDS', 3600, 60, 30 * 24 * 3600),
       adminEmails,
+      rateLimitPerIp: r.int('AUTH_RATE_LIMIT_PER_IP', 20, 1, 1_000_000),
+      rateLimitPerAccount: r.int('AUTH_RATE_LIMIT_PER_ACCOUNT', 10, 1, 1_000_000),
+      rateLimitWindowSeconds: r.int('AUTH_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      passwordHashConcurrency: r.int('PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+      passwordHashQueue: r.int('PASSWORD_HASH_QUEUE', 64, 0, 100_000),
+    },
+    limits: {
+      walletsPerUser: r.int('MAX_WALLETS_PER_USER', 100, 1, 1_000_000),
+      alertsPerUser: r.int('MAX_ALERTS_PER_USER', 100, 1, 1_000_000),
     },
     dataDir,
-    realtime: { redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']) },
+    realtime: {
+      redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
+      redisConnectTimeoutMs: r.int('REDIS_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
     monitor: {
       rpcUrls,
       alchemyApiKey,

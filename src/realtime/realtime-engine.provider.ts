@@ -17,7 +17,7 @@ export function createRealtimeEngine(config: AppConfig, databaseUrl: string): Pr
     return Promise.resolve(new PostgresEngine(databaseUrl));
   }
   logger.log(`events cross processes through redis (${new URL(redisUrl).host})`);
-  return RedisEngine.connect(redisUrl, config.role !== 'monitor');
+  return RedisEngine.connect(redisUrl, config.role !== 'monitor', config.realtime.redisConnectTimeoutMs);
 }
 
 export const realtimeEngineProvider: Provider = {

@@ -75,6 +75,8 @@ export interface RealtimeAdapter {
   hold(sid: SocketId): void;
   setFloor(sid: SocketId, room: Room, eventId: number): void;
   release(sid: SocketId): void;
+  /** The `socket.data` of a session kept for recovery under `pid`, if there is one. */
+  sessionData(pid: PrivateSessionId): unknown;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mixin pattern requires `any[]`
@@ -249,6 +251,10 @@ export function withRealtimeDelivery<TBase extends AdapterClass>(Base: TBase) {
         this.publishBroadcast({ ...packet, data: [...packet.data] }, opts);
       }
       this.deliverLocally(packet, opts);
+    }
+
+    sessionData(pid: PrivateSessionId): unknown {
+      return this.sessions.get(pid)?.data;
     }
 
     override persistSession(session: Session): void {

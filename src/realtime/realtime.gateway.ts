@@ -72,9 +72,9 @@ const queryValue = (value: string | string[] | undefined): string | undefined =>
 export const SOCKET_SERVER_OPTIONS = {
   path: '/ws',
   serveClient: false,
-  // skipMiddlewares: a recovered session was authenticated when it began, at most
-  // RECOVERY_WINDOW_MS ago; re-running the (async) middleware would open a window in which the
-  // restored socket is in its rooms but not yet reachable, and events would be lost.
+  // skipMiddlewares: re-running the (async) middleware on a recovered socket would open a window in
+  // which it is in its rooms but not yet reachable, and events would be lost. The token is checked
+  // before the session is restored instead (guardRecovery).
   connectionStateRecovery: { maxDisconnectionDuration: RECOVERY_WINDOW_MS, skipMiddlewares: true },
 };
 
@@ -104,6 +104,7 @@ export class RealtimeGateway
   ) {}
 
   afterInit(server: Server): void {
+    this.guardRecovery(server);
     server.adapter(
       this.engine.createAdapter({
         maxDisconnectionDurationMs: RECOVERY_WINDOW_MS,
@@ -158,6 +159,8 @@ export class RealtimeGateway
   }
 
   async handleConnection(socket: AppSocket): Promise<void> {
+    // A recovered session lives as long as the token it was recovered with (checked in guardRecovery).
+    if (socket.recovered) socket.data.expiresAt = tokenExpiry(String(socket.handshake.auth.token));
     this.closeAtExpiry(socket);
     // A recovered session has its rooms back, and its missed packets are already sent.
     if (socket.recovered) return;
@@ -238,6 +241,31 @@ export class RealtimeGateway
     // setTimeout holds at most ~24.8 days; a longer-lived token is re-armed on reconnect anyway.
     const timer = setTimeout(expire, Math.min(delay, 2 ** 31 - 1));
     socket.once('disconnect', () => clearTimeout(timer));
+  }
+
+  /**
+   * Socket.IO restores a session from the client's `auth.pid` and `auth.offset` (rooms, `data`,
+   * missed packets written out at once) before any middleware runs, and with skipMiddlewares runs
+   * none. So the namespace's restore step is wrapped: a session is restored only for a valid,
+   * unexpired token of the user it belongs to; otherwise the connection is treated as new
+   * (pid and offset dropped) and goes through the handshake, which refuses a bad token.
+   */
+  private guardRecovery(server: Server): void {
+    type CreateSocket = (client: unknown, auth: Record<string, unknown>) => Promise<Socket>;
+    const nsp = server.of('/') as unknown as { _createSocket: CreateSocket; adapter: unknown };
+    const restore = nsp._createSocket.bind(nsp);
+    nsp._createSocket = async (client, auth) => {
+      if (typeof auth?.pid !== 'string') return restore(client, auth);
+      const owner = ((nsp.adapter as RealtimeAdapter).sessionData(auth.pid) as SocketData | undefined)?.user
+        .id;
+      const user =
+        typeof auth.token === 'string'
+          ? await this.auth.verify(auth.token).catch(() => undefined)
+          : undefined;
+      if (owner !== undefined && user?.id === owner) return restore(client, auth);
+      const { pid: _pid, offset: _offset, ...fresh } = auth;
+      return restore(client, fresh);
+    };
   }
 
   /** Runs after the socket's earlier joins; a failure is answered, not left without an ack. */

@@ -3,6 +3,7 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { createClient, type RedisClientType } from 'redis';
 import type { Namespace } from 'socket.io';
 
+import { connectRedis } from '../common/redis-connect.js';
 import type { RealtimeAdapterOptions } from './realtime.adapter.js';
 import { type EventPublisher, RealtimeEngine } from './realtime-engine.js';
 import { OrderedRedisPublisher } from './redis-publisher.js';
@@ -25,13 +26,19 @@ export class RedisEngine extends RealtimeEngine {
   private sub?: RedisClientType;
   private publisher?: OrderedRedisPublisher;
 
-  private constructor(private readonly url: string) {
+  private constructor(
+    private readonly url: string,
+    private readonly connectTimeoutMs: number,
+  ) {
     super();
   }
 
-  /** Connects (waiting for Redis if it is not up yet); `subscribe` for the gateway roles. */
-  static async connect(url: string, subscribe: boolean): Promise<RedisEngine> {
-    const engine = new RedisEngine(url);
+  /**
+   * Connects, waiting at most `connectTimeoutMs` for Redis (then rejects, saying what to do);
+   * `subscribe` for the gateway roles.
+   */
+  static async connect(url: string, subscribe: boolean, connectTimeoutMs = 10_000): Promise<RedisEngine> {
+    const engine = new RedisEngine(url, connectTimeoutMs);
     engine.pub = await engine.client('publish');
     engine.publisher = new OrderedRedisPublisher(engine.pub, engine.logger);
     if (subscribe) {
@@ -92,7 +99,6 @@ export class RedisEngine extends RealtimeEngine {
       if (down) this.logger.log(`redis ${role} connection is back`);
       down = false;
     });
-    await client.connect();
-    return client;
+    return connectRedis(this.url, this.connectTimeoutMs, `${role} connection`, client);
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -7,8 +7,10 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 
+import { AuthRateLimitGuard } from '../auth/auth-rate-limit.guard.js';
 import type { AuthUser } from '../auth/auth-user.js';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import { Public } from '../auth/public.decorator.js';
@@ -23,9 +25,13 @@ export class UsersController {
 
   @Public()
   @Post()
+  @UseGuards(AuthRateLimitGuard)
   @ApiCreatedResponse({ type: UserResponseDto, description: 'The account was created' })
   @ApiConflictResponse({ description: 'The email is already registered' })
-  @ApiBadRequestResponse({ description: 'Malformed email or password' })
+  @ApiBadRequestResponse({ description: 'Malformed email or password, or a common one' })
+  @ApiTooManyRequestsResponse({
+    description: 'Too many attempts from this IP or for this account (Retry-After)',
+  })
   create(@Body() body: CreateUserDto): Promise<UserResponseDto> {
     return this.users.create(body);
   }

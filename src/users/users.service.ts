@@ -2,7 +2,7 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 import type { AuthUser } from '../auth/auth-user.js';
-import { hashPassword } from '../auth/password.js';
+import { PasswordHasher } from '../auth/password-hasher.js';
 import { isUniqueViolation } from '../common/db-errors.js';
 import { findOrFail } from '../common/find-or-fail.js';
 import { type CreateUserDto, toUserResponse, type UserResponseDto } from './dto/user.dto.js';
@@ -10,14 +10,17 @@ import { User } from './user.entity.js';
 
 @Injectable()
 export class UsersService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+  ) {}
 
   private get users() {
     return this.dataSource.getRepository(User);
   }
 
   async create({ email, password }: CreateUserDto): Promise<UserResponseDto> {
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await this.hasher.hash(password);
     try {
       const user = await this.users.save(this.users.create({ email: email.toLowerCase(), passwordHash }));
       return toUserResponse(user);

@@ -38,6 +38,9 @@ export async function startTestApp(
     DATABASE_URL: db.url,
     ALERTS_ENABLED: 'false',
     DEVNET_ENABLED: 'false',
+    // Suites sign up many accounts from 127.0.0.1; the limits have their own suite (hardening).
+    AUTH_RATE_LIMIT_PER_IP: '1000000',
+    AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
     ...env,
   });
   const module = AppModule.register({ config, databaseUrl: db.url });

@@ -429,5 +429,63 @@ describe(RealtimeGateway.name, () => {
       await waitFor(() => (client.received.length >= 4 ? true : undefined), 5_000, 'the live event');
       expect(client.ids()).toEqual([before.id, during[0].id, during[1].id, after.id]);
     });
+
+    /**
+     * Alice's socket in a wallet room gets one event (so it holds a recovery offset) and drops;
+     * while it is away, another event; it reconnects with `token`.
+     */
+    const dropAndReconnectWith = async (token: string) => {
+      const wallet = await addWallet(alice);
+      const client = await connect(app.baseUrl, { token: alice.token, reconnection: true });
+      await client.request('subscribe', { wallet_address: wallet });
+      const [first] = await commitAndPublish(app.app, [
+        depositEvent('deposit.detected', depositData(wallet)),
+      ]);
+      await waitFor(() => (client.received.length === 1 ? true : undefined), 5_000, 'the first event');
+      const dropped = new Promise<void>((resolve) => client.socket.once('disconnect', () => resolve()));
+      client.socket.io.engine.close();
+      await dropped;
+      client.socket.auth = { token };
+      const outcome = new Promise<string>((resolve) => {
+        client.socket.once('connect', () => resolve('connected'));
+        client.socket.once('connect_error', (error) => resolve(`refused: ${error.message}`));
+      });
+      const [missed] = await commitAndPublish(app.app, [
+        depositEvent('deposit.detected', depositData(wallet)),
+      ]);
+      const result = await outcome;
+      client.socket.io.reconnection(false);
+      return { client, wallet, first, missed, result };
+    };
+
+    it('refuses to recover a session with an expired token', async () => {
+      const expired = app.app.get(JwtService).sign({ sub: alice.id, email: alice.email }, { expiresIn: -60 });
+      const { client, first, result } = await dropAndReconnectWith(expired);
+      expect(result).toBe('refused: unauthorized: access token is invalid or expired');
+      expect(client.socket.recovered).toBe(false);
+      expect(client.ids()).toEqual([first.id]);
+    });
+
+    it("does not recover a session for another user's token: a fresh connection of that user", async () => {
+      const { client, first, missed, result } = await dropAndReconnectWith(bob.token);
+      expect(result).toBe('connected');
+      expect(client.socket.recovered).toBe(false);
+      const [own] = await commitAndPublish(app.app, [
+        depositEvent('deposit.detected', depositData(await addWallet(alice))),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(client.ids()).not.toContain(missed.id);
+      expect(client.ids()).not.toContain(own.id);
+      expect(client.ids()).toEqual([first.id]);
+    });
+
+    it('recovers a session with a fresh valid token of the same user', async () => {
+      const fresh = app.app.get(JwtService).sign({ sub: alice.id, email: alice.email });
+      const { client, first, missed, result } = await dropAndReconnectWith(fresh);
+      expect(result).toBe('connected');
+      await waitFor(() => (client.received.length >= 2 ? true : undefined), 5_000, 'the missed event');
+      expect(client.socket.recovered).toBe(true);
+      expect(client.ids()).toEqual([first.id, missed.id]);
+    });
   });
 });

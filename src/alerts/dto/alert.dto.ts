@@ -13,6 +13,7 @@ import {
   Max,
   Min,
   registerDecorator,
+  ValidateIf,
   type ValidationOptions,
 } from 'class-validator';
 
@@ -41,6 +42,9 @@ export function IsDecimalString(options?: ValidationOptions): PropertyDecorator 
       validator: { validate: (value: unknown) => isSignedDecimal(value) },
     });
 }
+
+/** Optional, but not null: a `null` is validated (and refused) like any other value, naming the field. */
+const IsOptionalNotNull = () => ValidateIf((_, value) => value !== undefined);
 
 const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
 
@@ -74,7 +78,7 @@ export class CreateAlertDto {
     description: 'pct_change only (required there): the window in seconds, 1 to 86400',
     example: 300,
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt({ message: 'window_seconds must be a whole number' })
   @Min(1, { message: 'window_seconds must be at least 1' })
   @Max(MAX_WINDOW_SECONDS, { message: `window_seconds must be at most ${MAX_WINDOW_SECONDS}` })
@@ -85,7 +89,7 @@ export class CreateAlertDto {
       'After firing, a new crossing within this many seconds is not notified (default ALERT_DEFAULT_COOLDOWN_SECONDS)',
     example: 600,
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt({ message: 'cooldown_seconds must be a whole number' })
   @Min(0, { message: 'cooldown_seconds must be at least 0' })
   @Max(MAX_COOLDOWN_SECONDS, { message: `cooldown_seconds must be at most ${MAX_COOLDOWN_SECONDS}` })
@@ -108,7 +112,7 @@ export class CreateAlertDto {
 
 export class UpdateAlertDto {
   @ApiPropertyOptional({ description: 'New threshold (the rule starts a new episode)', example: '52000' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsDecimalString()
   threshold?: string;
 
@@ -116,12 +120,12 @@ export class UpdateAlertDto {
     description: 'false pauses the rule; true resumes it (a new episode)',
     example: false,
   })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean({ message: 'active must be true or false' })
   active?: boolean;
 
   @ApiPropertyOptional({ example: 600 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt({ message: 'cooldown_seconds must be a whole number' })
   @Min(0, { message: 'cooldown_seconds must be at least 0' })
   @Max(MAX_COOLDOWN_SECONDS, { message: `cooldown_seconds must be at most ${MAX_COOLDOWN_SECONDS}` })

@@ -1,9 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min, registerDecorator } from 'class-validator';
 
 import { IsTxHash } from '../../common/validators.js';
 import type { DepositStatus } from '../deposit.entity.js';
+
+/** 9999-12-31T23:59:59.999999Z in µs since the epoch: no row is later, and larger values overflow the SQL. */
+const MAX_CURSOR_MICROS = 253_402_300_799_999_999n;
+const CURSOR = /^(0|[1-9]\d{0,17})\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** `<detected_at in µs>.<uuid>` as `next_cursor` writes it, with both parts in range. */
+export const isDepositCursor = (value: unknown): boolean =>
+  typeof value === 'string' && CURSOR.test(value) && BigInt(value.split('.')[0]) <= MAX_CURSOR_MICROS;
+
+function IsDepositCursor(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isDepositCursor',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: 'cursor must be a next_cursor from a previous page' },
+      validator: { validate: isDepositCursor },
+    });
+}
 
 export const DEPOSIT_STATUSES: readonly DepositStatus[] = ['pending', 'completed', 'orphaned'];
 
@@ -28,7 +47,7 @@ export class ListDepositsQueryDto {
 
   @ApiPropertyOptional({ description: '`next_cursor` of the previous page' })
   @IsOptional()
-  @Matches(/^\d{1,20}\.[0-9a-f-]{36}$/, { message: 'cursor must be a next_cursor from a previous page' })
+  @IsDepositCursor()
   cursor?: string;
 }
 

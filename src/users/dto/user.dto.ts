@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
 
+import { IsAcceptablePassword } from '../../auth/password-policy.js';
 import type { User } from '../user.entity.js';
 
 export class CreateUserDto {
@@ -9,10 +10,14 @@ export class CreateUserDto {
   @MaxLength(254)
   email: string;
 
-  @ApiProperty({ description: 'Password, 8 to 256 characters', example: 'correct horse battery staple' })
+  @ApiProperty({
+    description: 'Password, 8 to 256 characters; not only whitespace, not one of the most common passwords',
+    example: 'correct horse battery staple',
+  })
   @IsString()
   @MinLength(8, { message: 'password must be at least 8 characters' })
   @MaxLength(256)
+  @IsAcceptablePassword()
   password: string;
 }
 
