@@ -5,6 +5,7 @@ import { Alerts1767225800000 } from './1767225800000-Alerts.js';
 import { DepositWrites1767225900000 } from './1767225900000-DepositWrites.js';
 import { HexChecks1767226000000 } from './1767226000000-HexChecks.js';
 import { EventLogJson1767226100000 } from './1767226100000-EventLogJson.js';
+import { Webhooks1767340000000 } from './1767340000000-Webhooks.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   DepositWrites1767225900000,
   HexChecks1767226000000,
   EventLogJson1767226100000,
+  Webhooks1767340000000,
 ];
