@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 
 import type { Hex } from '../../src/common/evm.js';
 import { type Anvil, sendEth, startAnvil } from '../helpers/anvil.js';
-import { signUp, startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { freePort, type ServiceProcess, spawnService, waitFor } from '../helpers/process.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
