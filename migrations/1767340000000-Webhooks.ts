@@ -30,6 +30,7 @@ export class Webhooks1767340000000 implements MigrationInterface {
     await q.query(`CREATE INDEX webhook_endpoints_user_idx ON webhook_endpoints (user_id, created_at, id)`);
 
     // One message = one event for one endpoint; its webhook-id is 'msg_' || id and never changes.
+    // Written once, and its status once more when it finishes (no index on status: a HOT update).
     await q.query(`
       CREATE TABLE webhook_messages (
         seq bigserial PRIMARY KEY,
@@ -42,24 +43,32 @@ export class Webhooks1767340000000 implements MigrationInterface {
         status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
         -- the alert delivery (channel 'webhook') a price_alert_triggered message reports to
         alert_delivery_id uuid REFERENCES alert_deliveries(id) ON DELETE SET NULL,
-        -- attempts of the current schedule (a replay or redelivery starts a new one)
-        schedule_attempts integer NOT NULL DEFAULT 0,
-        schedule_started_at timestamptz NOT NULL DEFAULT now(),
-        next_attempt_at timestamptz,
-        -- a worker holds the message until then (a crash mid-send frees it when it passes)
-        locked_until timestamptz,
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
-        UNIQUE (endpoint_id, event_id),
-        CHECK ((status = 'pending') = (next_attempt_at IS NOT NULL))
-      )`);
-    await q.query(
-      `CREATE INDEX webhook_messages_due_idx ON webhook_messages (endpoint_id, next_attempt_at) WHERE status = 'pending'`,
-    );
-    await q.query(
-      `CREATE INDEX webhook_messages_in_flight_idx ON webhook_messages (endpoint_id) WHERE locked_until IS NOT NULL`,
-    );
+        UNIQUE (endpoint_id, event_id)
+      ) WITH (fillfactor = 85)`);
     await q.query(`CREATE INDEX webhook_messages_endpoint_idx ON webhook_messages (endpoint_id, seq)`);
+    await q.query(
+      `CREATE INDEX webhook_messages_alert_delivery_idx ON webhook_messages (alert_delivery_id) WHERE alert_delivery_id IS NOT NULL`,
+    );
+
+    // The pending messages' schedule: a narrow row per message with status 'pending' (and only
+    // those), updated at every claim and attempt, deleted when the message finishes.
+    await q.query(`
+      CREATE TABLE webhook_queue (
+        message_seq bigint PRIMARY KEY REFERENCES webhook_messages(seq) ON DELETE CASCADE,
+        endpoint_id uuid NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+        next_attempt_at timestamptz NOT NULL,
+        -- a worker holds the message until then (a crash mid-send frees it when it passes)
+        locked_until timestamptz,
+        -- attempts of the current schedule (a replay or redelivery starts a new one)
+        schedule_attempts integer NOT NULL DEFAULT 0,
+        schedule_started_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    await q.query(`CREATE INDEX webhook_queue_due_idx ON webhook_queue (endpoint_id, next_attempt_at)`);
+    await q.query(
+      `CREATE INDEX webhook_queue_in_flight_idx ON webhook_queue (endpoint_id) WHERE locked_until IS NOT NULL`,
+    );
     await q.query(`
       CREATE TABLE webhook_attempts (
         id bigserial PRIMARY KEY,
@@ -99,6 +108,7 @@ export class Webhooks1767340000000 implements MigrationInterface {
       CHECK (cardinality(channels) >= 1 AND channels <@ ARRAY['email', 'socket'])`);
     await q.query(`DROP TABLE webhook_cursor`);
     await q.query(`DROP TABLE webhook_attempts`);
+    await q.query(`DROP TABLE webhook_queue`);
     await q.query(`DROP TABLE webhook_messages`);
     await q.query(`DROP TABLE webhook_endpoints`);
   }

@@ -32,19 +32,19 @@ export function retryDelayMs(
  * Delivers webhooks from the event log, in every process (API and monitor alike): events committed
  * here wake it at once (the EventBus), events of other processes within WEBHOOK_POLL_INTERVAL_MS.
  *
- * One loop: fan out new events into messages, claim due messages (up to the free slots), start their
- * attempts, record finished attempts in one statement per round. Attempts run concurrently; one that
- * finishes wakes the loop so its slot is refilled at once. See WebhooksRepository for the
- * at-least-once invariant.
+ * Two loops: fan-out (new events into messages) and delivery (claim due messages for the free slots,
+ * start their attempts, record finished ones in one statement per round). Attempts run
+ * concurrently; one that finishes wakes the delivery loop so its slot is refilled at once. See
+ * WebhooksRepository for the at-least-once invariant.
  */
 @Injectable()
 export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhookDelivery');
   private stopped = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private kicked = false;
-  private newEvents = true;
+  private loops: Promise<void>[] = [];
+  /** Fan-out waits for new events; delivery for due messages or finished attempts. */
+  private readonly fanOutSignal = new Signal();
+  private readonly deliverySignal = new Signal();
   private inFlight = 0;
   private finished: AttemptOutcome[] = [];
   private readonly attempts = new Set<Promise<void>>();
@@ -61,38 +61,52 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   }
 
   onApplicationBootstrap(): void {
-    this.unsubscribe = this.eventBus.subscribe(() => this.kick(true));
-    this.loop = this.run();
+    this.unsubscribe = this.eventBus.subscribe(() => this.fanOutSignal.notify());
+    this.loops = [this.fanOutLoop(), this.deliveryLoop()];
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
     this.stopped = true;
-    this.wake?.();
-    await this.loop;
+    this.fanOutSignal.notify();
+    this.deliverySignal.notify();
+    await Promise.all(this.loops);
   }
 
-  /** New messages or events: look now rather than at the next poll. */
-  kick(events = false): void {
-    if (events) this.newEvents = true;
-    this.kicked = true;
-    this.wake?.();
+  /** New messages (a test, a replay, an endpoint enabled): look now rather than at the next poll. */
+  kick(): void {
+    this.deliverySignal.notify();
   }
 
-  private async run(): Promise<void> {
+  /** Turns committed events into messages; woken by this process's events, else every poll. */
+  private async fanOutLoop(): Promise<void> {
     while (!this.stopped) {
-      let busy: boolean;
+      let more = false;
       try {
-        busy = await this.round();
+        const { events, messages } = await this.repository.fanOut(FAN_OUT_BATCH);
+        if (messages > 0) this.deliverySignal.notify();
+        more = events === FAN_OUT_BATCH;
+      } catch (error) {
+        this.logger.error(`webhook fan-out failed: ${(error as Error).message}`);
+      }
+      if (!more && !this.stopped) await this.fanOutSignal.wait(this.config.webhooks.pollIntervalMs);
+    }
+  }
+
+  /**
+   * Records finished attempts and claims due messages for the free slots, both at once (they touch
+   * different rows); woken by new messages and finished attempts, else every poll (due retries).
+   */
+  private async deliveryLoop(): Promise<void> {
+    while (!this.stopped) {
+      let more = false;
+      try {
+        const [, claimed] = await Promise.all([this.flush(), this.claim()]);
+        more = claimed || this.finished.length > 0;
       } catch (error) {
         this.logger.error(`webhook delivery round failed: ${(error as Error).message}`);
-        await this.sleep(this.config.webhooks.pollIntervalMs);
-        continue;
       }
-      if (!busy && !this.stopped) {
-        const polled = await this.sleep(this.config.webhooks.pollIntervalMs);
-        if (polled) this.newEvents = true;
-      }
+      if (!more && !this.stopped) await this.deliverySignal.wait(this.config.webhooks.pollIntervalMs);
     }
     // Shutdown: let the attempts under way finish and record them (their leases would re-send them).
     await Promise.allSettled([...this.attempts]);
@@ -101,26 +115,17 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     );
   }
 
-  /** One round; true when there may be more to do right away. */
-  private async round(): Promise<boolean> {
-    await this.flush();
-    let more = false;
-    if (this.newEvents) {
-      this.newEvents = false;
-      const { events } = await this.repository.fanOut(FAN_OUT_BATCH);
-      if (events === FAN_OUT_BATCH) this.newEvents = more = true;
-    }
+  /** Claims and starts attempts for the free slots; true when it filled them all (more may be due). */
+  private async claim(): Promise<boolean> {
     const free = MAX_IN_FLIGHT - this.inFlight;
-    if (free > 0) {
-      const claimed = await this.repository.claim(
-        free,
-        this.config.webhooks.endpointConcurrency,
-        this.leaseSeconds,
-      );
-      for (const message of claimed) this.start(message);
-      if (claimed.length === free) more = true;
-    }
-    return more || this.finished.length > 0;
+    if (free <= 0) return false;
+    const claimed = await this.repository.claim(
+      free,
+      this.config.webhooks.endpointConcurrency,
+      this.leaseSeconds,
+    );
+    for (const message of claimed) this.start(message);
+    return claimed.length === free;
   }
 
   private async flush(): Promise<void> {
@@ -146,7 +151,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       .finally(() => {
         this.inFlight--;
         this.attempts.delete(attempt);
-        this.kick();
+        this.deliverySignal.notify();
       });
     this.attempts.add(attempt);
   }
@@ -170,24 +175,36 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       latencyMs: result.latencyMs,
       error: result.error?.slice(0, 1000),
       retryInSeconds: retryMs === undefined ? undefined : retryMs / 1000,
+      alertDeliveryId: message.alert_delivery_id,
     };
   }
+}
 
-  /** Resolves true when the poll interval passed, false when woken earlier. */
-  private sleep(ms: number): Promise<boolean> {
-    if (this.kicked) {
-      this.kicked = false;
-      return Promise.resolve(false);
+/** A wake-up that is not lost: a notify while nobody waits makes the next wait return at once. */
+class Signal {
+  private pending = false;
+  private wake: (() => void) | undefined;
+
+  notify(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  /** Resolves on a notify (or one since the last wait), or after `ms`. */
+  wait(ms: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const done = (polled: boolean) => {
+      const done = () => {
         clearTimeout(timer);
         this.wake = undefined;
-        this.kicked = false;
-        resolve(polled);
+        this.pending = false;
+        resolve();
       };
-      const timer = setTimeout(() => done(true), ms);
-      this.wake = () => done(false);
+      const timer = setTimeout(done, ms);
+      this.wake = done;
     });
   }
 }

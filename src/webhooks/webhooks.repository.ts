@@ -26,6 +26,7 @@ export interface ClaimedMessage {
   endpoint_id: string;
   event_type: string;
   body: string;
+  alert_delivery_id: string | null;
   schedule_attempts: number;
   url: string;
   secrets: string[];
@@ -39,6 +40,8 @@ export interface AttemptOutcome {
   error: string | undefined;
   /** Seconds until the retry, or undefined when the attempt succeeded or was the schedule's last. */
   retryInSeconds: number | undefined;
+  /** The alert delivery the message reports to (price_alert_triggered of the webhook channel). */
+  alertDeliveryId: string | null;
 }
 
 const WEBHOOK_ROOM_PREFIX = webhookUserRoom('');
@@ -55,12 +58,33 @@ const bodyOf = (name: string): string => `json_build_object(
   'timestamp', to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
   'data', jsonb_build_object('event_id', e.id) || e.payload::jsonb)::text`;
 
-/** Does event `e` (named `name`) go to endpoint `ep`? Its type, and its user's room or wallet. */
-const MATCHES = `(ep.event_types IS NULL OR n.name = ANY(ep.event_types))
-  AND (e.room = $5 || ep.user_id::text
-       OR EXISTS (SELECT 1 FROM wallets w
-                   WHERE w.address = e.room AND w.user_id = ep.user_id
-                     AND (ep.wallet_ids IS NULL OR w.id = ANY(ep.wallet_ids))))`;
+/**
+ * The endpoints (`ep`) event `e` (named `n.name`) goes to: a deposit event through the wallets of
+ * its room's address (each owner's endpoints, within their wallet filter), a webhook-channel alert
+ * event through its user; then the endpoint's type filter. Wallets first: one index lookup per event,
+ * not one per (event, endpoint).
+ */
+const endpointsOf = (endpointFilter: string): string => `
+  CROSS JOIN LATERAL (
+    SELECT ep.id, ep.event_types FROM wallets w JOIN webhook_endpoints ep ON ep.user_id = w.user_id
+     WHERE w.address = e.room AND ${endpointFilter}
+       AND (ep.wallet_ids IS NULL OR w.id = ANY(ep.wallet_ids))
+    UNION ALL
+    SELECT ep.id, ep.event_types FROM webhook_endpoints ep
+     WHERE e.room LIKE $5 || '%' AND ${endpointFilter}
+       AND ep.user_id = (CASE WHEN e.room LIKE $5 || '%' THEN substr(e.room, length($5) + 1)::uuid END)
+  ) ep
+  WHERE ep.event_types IS NULL OR n.name = ANY(ep.event_types)`;
+
+/**
+ * (Re)starts the schedule of the messages of CTE `messages` (seq, endpoint_id): due now, attempt
+ * count reset; a message in flight (its lease not over) is left to that attempt.
+ */
+const REQUEUE = `INSERT INTO webhook_queue AS q (message_seq, endpoint_id, next_attempt_at)
+  SELECT seq, endpoint_id, now() FROM messages
+  ON CONFLICT (message_seq) DO UPDATE
+     SET next_attempt_at = now(), schedule_attempts = 0, schedule_started_at = now(), locked_until = NULL
+   WHERE q.locked_until IS NULL OR q.locked_until <= now()`;
 
 export interface DeliveryRow {
   seq: string;
@@ -80,9 +104,10 @@ export interface DeliveryRow {
  * Invariant (at least once): a message exists for every (enabled endpoint, matching event) with an
  * event id up to `webhook_cursor.last_event_id`, because the messages and the cursor move commit
  * together; event ids are assigned in commit order (EventLogRepository), so nothing committed later
- * can appear below the cursor. A message leaves `pending` only with the attempt that recorded its
- * outcome; a claim only moves `next_attempt_at` to the end of a lease, so a process that dies
- * mid-send leaves the message due again when the lease ends.
+ * can appear below the cursor. A message is `pending` exactly while it has a `webhook_queue` row;
+ * the row goes only with the attempt that recorded its outcome. A claim only moves the row's
+ * `next_attempt_at` to the end of a lease, so a process that dies mid-send leaves the message due
+ * again when the lease ends.
  */
 @Injectable()
 export class WebhooksRepository {
@@ -102,15 +127,18 @@ export class WebhooksRepository {
         `WITH e AS (
            SELECT id, type, room, payload, created_at FROM event_log WHERE id > $1 ORDER BY id LIMIT $2
          ), inserted AS (
-           INSERT INTO webhook_messages (endpoint_id, event_id, event_type, body, next_attempt_at, alert_delivery_id)
-           SELECT ep.id, e.id, n.name, ${bodyOf('n.name')}, now(),
+           INSERT INTO webhook_messages (endpoint_id, event_id, event_type, body, alert_delivery_id)
+           SELECT ep.id, e.id, n.name, ${bodyOf('n.name')},
                   CASE WHEN e.room LIKE $5 || '%' THEN (e.payload->>'delivery_id')::uuid END
              FROM e
              JOIN unnest($3::text[], $4::text[]) AS n(type, name) ON n.type = e.type
-             JOIN webhook_endpoints ep ON ep.enabled AND ${MATCHES}
+             ${endpointsOf('ep.enabled')}
             ORDER BY e.id, ep.id
            ON CONFLICT (endpoint_id, event_id) DO NOTHING
-           RETURNING 1
+           RETURNING seq, endpoint_id
+         ), queued AS (
+           INSERT INTO webhook_queue (message_seq, endpoint_id, next_attempt_at)
+           SELECT seq, endpoint_id, now() FROM inserted
          ), moved AS (
            UPDATE webhook_cursor SET last_event_id = (SELECT max(id) FROM e)
             WHERE EXISTS (SELECT 1 FROM e) RETURNING last_event_id
@@ -151,30 +179,33 @@ export class WebhooksRepository {
   async claim(limit: number, perEndpoint: number, leaseSeconds: number): Promise<ClaimedMessage[]> {
     return this.dataSource.query(
       `WITH in_flight AS (
-         SELECT endpoint_id, count(*)::int AS n FROM webhook_messages
+         SELECT endpoint_id, count(*)::int AS n FROM webhook_queue
           WHERE locked_until > now() GROUP BY endpoint_id
        ), picked AS (
-         SELECT m.seq
+         SELECT q.message_seq
            FROM webhook_endpoints ep
            LEFT JOIN in_flight f ON f.endpoint_id = ep.id
           CROSS JOIN LATERAL (
-            SELECT seq FROM webhook_messages m
-             WHERE m.endpoint_id = ep.id AND m.status = 'pending' AND m.next_attempt_at <= now()
-             ORDER BY m.next_attempt_at
+            SELECT message_seq FROM webhook_queue q
+             WHERE q.endpoint_id = ep.id AND q.next_attempt_at <= now()
+             ORDER BY q.next_attempt_at
              LIMIT greatest($2 - coalesce(f.n, 0), 0)
-             FOR UPDATE SKIP LOCKED) m
+             FOR UPDATE SKIP LOCKED) q
           WHERE ep.enabled
           LIMIT $1
        ), claimed AS (
-         UPDATE webhook_messages m
+         UPDATE webhook_queue q
             SET locked_until = now() + make_interval(secs => $3), next_attempt_at = now() + make_interval(secs => $3)
-           FROM picked p WHERE m.seq = p.seq
-         RETURNING m.seq, m.id, m.endpoint_id, m.event_type, m.body, m.schedule_attempts
+           FROM picked p WHERE q.message_seq = p.message_seq
+         RETURNING q.message_seq, q.schedule_attempts
        )
-       SELECT c.seq::text AS seq, c.id, c.endpoint_id, c.event_type, c.body, c.schedule_attempts, ep.url,
+       SELECT m.seq::text AS seq, m.id, m.endpoint_id, m.event_type, m.body, m.alert_delivery_id,
+              c.schedule_attempts, ep.url,
               CASE WHEN ep.previous_secret IS NOT NULL AND ep.previous_secret_expires_at > now()
                    THEN ARRAY[ep.secret, ep.previous_secret] ELSE ARRAY[ep.secret] END AS secrets
-         FROM claimed c JOIN webhook_endpoints ep ON ep.id = c.endpoint_id`,
+         FROM claimed c
+         JOIN webhook_messages m ON m.seq = c.message_seq
+         JOIN webhook_endpoints ep ON ep.id = m.endpoint_id`,
       [limit, perEndpoint, leaseSeconds],
     );
   }
@@ -188,27 +219,35 @@ export class WebhooksRepository {
     if (outcomes.length === 0) return;
     await this.dataSource.query(
       `WITH r AS (
-         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::float8[])
-                AS r(seq, attempted_at, status_code, latency_ms, error, retry_s)
+         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::float8[],
+                              $7::uuid[])
+                AS r(seq, attempted_at, status_code, latency_ms, error, retry_s, alert_delivery_id)
        ), attempts AS (
          INSERT INTO webhook_attempts (message_seq, attempted_at, status_code, latency_ms, error)
          SELECT seq, attempted_at, status_code, latency_ms, error FROM r ORDER BY seq
+       ), retried AS (
+         UPDATE webhook_queue q
+            SET next_attempt_at = now() + make_interval(secs => r.retry_s), locked_until = NULL,
+                schedule_attempts = q.schedule_attempts + 1
+           FROM r WHERE q.message_seq = r.seq AND r.error IS NOT NULL AND r.retry_s IS NOT NULL
+       ), finished AS (
+         DELETE FROM webhook_queue q USING r
+          WHERE q.message_seq = r.seq AND (r.error IS NULL OR r.retry_s IS NULL)
+         RETURNING q.message_seq, q.schedule_attempts + 1 AS schedule_attempts, q.schedule_started_at
        ), messages AS (
          UPDATE webhook_messages m
-            SET status = CASE WHEN r.error IS NULL THEN 'succeeded' WHEN r.retry_s IS NULL THEN 'failed' ELSE 'pending' END,
-                next_attempt_at = CASE WHEN r.error IS NOT NULL AND r.retry_s IS NOT NULL
-                                       THEN now() + make_interval(secs => r.retry_s) END,
-                schedule_attempts = m.schedule_attempts + 1, locked_until = NULL, updated_at = now()
-           FROM r WHERE m.seq = r.seq
-         RETURNING m.seq, m.id, m.endpoint_id, m.alert_delivery_id, m.status, m.next_attempt_at,
-                   m.schedule_attempts, m.schedule_started_at, r.error, r.attempted_at
+            SET status = CASE WHEN r.error IS NULL THEN 'succeeded' ELSE 'failed' END, updated_at = now()
+           FROM finished f JOIN r ON r.seq = f.message_seq
+          WHERE m.seq = f.message_seq
+         RETURNING m.seq, m.id, m.endpoint_id, m.status, f.schedule_attempts, f.schedule_started_at,
+                   r.error, r.attempted_at
        ), alerts AS (
          UPDATE alert_deliveries d
-            SET status = CASE WHEN d.status = 'sent' OR m.error IS NULL THEN 'sent' ELSE 'failed' END,
-                sent_at = CASE WHEN d.status = 'sent' OR m.error IS NULL THEN coalesce(d.sent_at, now()) END,
-                attempts = d.attempts + 1, last_error = coalesce(m.error, d.last_error),
+            SET status = CASE WHEN d.status = 'sent' OR a.error IS NULL THEN 'sent' ELSE 'failed' END,
+                sent_at = CASE WHEN d.status = 'sent' OR a.error IS NULL THEN coalesce(d.sent_at, now()) END,
+                attempts = d.attempts + 1, last_error = coalesce(a.error, d.last_error),
                 next_attempt_at = NULL, updated_at = now()
-           FROM messages m WHERE d.id = m.alert_delivery_id
+           FROM r a WHERE d.id = a.alert_delivery_id
        )
        UPDATE webhook_endpoints ep
           SET enabled = false, updated_at = now(),
@@ -232,6 +271,7 @@ export class WebhooksRepository {
         outcomes.map((o) => o.latencyMs),
         outcomes.map((o) => o.error ?? null),
         outcomes.map((o) => o.retryInSeconds ?? null),
+        outcomes.map((o) => o.alertDeliveryId),
       ],
     );
   }
@@ -250,21 +290,20 @@ export class WebhooksRepository {
       `WITH e AS (
          SELECT id, type, room, payload, created_at FROM event_log
           WHERE id > $1 AND id <= (SELECT last_event_id FROM webhook_cursor) ORDER BY id LIMIT $2
-       ), queued AS (
-         INSERT INTO webhook_messages AS m (endpoint_id, event_id, event_type, body, next_attempt_at, alert_delivery_id)
-         SELECT ep.id, e.id, n.name, ${bodyOf('n.name')}, now(),
+       ), messages AS (
+         INSERT INTO webhook_messages AS m (endpoint_id, event_id, event_type, body, alert_delivery_id)
+         SELECT ep.id, e.id, n.name, ${bodyOf('n.name')},
                 CASE WHEN e.room LIKE $5 || '%' THEN (e.payload->>'delivery_id')::uuid END
            FROM e
            JOIN unnest($3::text[], $4::text[]) AS n(type, name) ON n.type = e.type
-           JOIN webhook_endpoints ep ON ep.id = $6 AND ${MATCHES}
+           ${endpointsOf('ep.id = $6')}
           ORDER BY e.id
-         ON CONFLICT (endpoint_id, event_id) DO UPDATE
-            SET status = 'pending', next_attempt_at = now(), schedule_attempts = 0,
-                schedule_started_at = now(), updated_at = now()
-          WHERE m.locked_until IS NULL OR m.locked_until <= now()
-         RETURNING 1
+         ON CONFLICT (endpoint_id, event_id) DO UPDATE SET status = 'pending', updated_at = now()
+         RETURNING seq, endpoint_id
+       ), queued AS (
+         ${REQUEUE}
        )
-       SELECT (SELECT count(*) FROM queued)::int AS queued, (SELECT count(*) FROM e)::int AS events,
+       SELECT (SELECT count(*) FROM messages)::int AS queued, (SELECT count(*) FROM e)::int AS events,
               (SELECT max(id) FROM e)::text AS last`,
       [
         sinceEventId,
@@ -285,15 +324,14 @@ export class WebhooksRepository {
   /** Starts a new schedule for one message (same webhook-id); false when it is not this endpoint's. */
   async redeliver(endpointId: string, messageId: string): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
-      `WITH m AS (
-         UPDATE webhook_messages
-            SET status = 'pending', next_attempt_at = now(), schedule_attempts = 0,
-                schedule_started_at = now(), updated_at = now()
-          WHERE endpoint_id = $1 AND id = $2 AND (locked_until IS NULL OR locked_until <= now())
-         RETURNING 1)
-       SELECT 1 FROM m
-       UNION ALL
-       SELECT 1 FROM webhook_messages WHERE endpoint_id = $1 AND id = $2 AND locked_until > now()`,
+      `WITH messages AS (
+         UPDATE webhook_messages SET status = 'pending', updated_at = now()
+          WHERE endpoint_id = $1 AND id = $2
+         RETURNING seq, endpoint_id
+       ), queued AS (
+         ${REQUEUE}
+       )
+       SELECT 1 FROM messages`,
       [endpointId, messageId],
     );
     return rows.length > 0;
@@ -301,8 +339,13 @@ export class WebhooksRepository {
 
   async queueTest(endpointId: string, body: string): Promise<string> {
     const [row] = await this.dataSource.query<{ id: string }[]>(
-      `INSERT INTO webhook_messages (endpoint_id, event_type, body, next_attempt_at)
-       VALUES ($1, $2, $3, now()) RETURNING id`,
+      `WITH m AS (
+         INSERT INTO webhook_messages (endpoint_id, event_type, body) VALUES ($1, $2, $3)
+         RETURNING seq, id, endpoint_id
+       ), q AS (
+         INSERT INTO webhook_queue (message_seq, endpoint_id, next_attempt_at) SELECT seq, endpoint_id, now() FROM m
+       )
+       SELECT id FROM m`,
       [endpointId, TEST_EVENT_TYPE, body],
     );
     return row.id;
@@ -311,12 +354,13 @@ export class WebhooksRepository {
   async deliveries(endpointId: string, limit: number, beforeSeq: string | undefined): Promise<DeliveryRow[]> {
     return this.dataSource.query(
       `SELECT m.seq::text AS seq, m.id, m.event_id::text AS event_id, m.event_type, m.status,
-              m.next_attempt_at, m.body, m.created_at,
+              q.next_attempt_at, m.body, m.created_at,
               coalesce((SELECT json_agg(json_build_object(
                           'attempted_at', a.attempted_at, 'status_code', a.status_code,
                           'latency_ms', a.latency_ms, 'error', a.error) ORDER BY a.id)
                           FROM webhook_attempts a WHERE a.message_seq = m.seq), '[]') AS attempts
          FROM webhook_messages m
+         LEFT JOIN webhook_queue q ON q.message_seq = m.seq
         WHERE m.endpoint_id = $1 AND ($3::bigint IS NULL OR m.seq < $3)
         ORDER BY m.seq DESC LIMIT $2`,
       [endpointId, limit, beforeSeq ?? null],
