@@ -57,7 +57,7 @@ async function startReceiver(): Promise<{ child: ChildProcess; url: string }> {
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
-    child.stdout!.once('data', (chunk: Buffer) => resolve(Number(/port (\d+)/.exec(chunk.toString())![1])));
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(/port (\d+)/.exec(chunk.toString())![1])));
   });
   return { child, url: `http://127.0.0.1:${port}/hook` };
 }
