@@ -19,7 +19,7 @@ import type { BenchContext, BenchSection, BenchSectionRunner } from './bench-typ
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Sources live in bench/, compiled files in dist/bench/: results go to the source tree. */
 const root = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-const SECTIONS = ['chain', 'monitor', 'realtime', 'alerts'];
+const SECTIONS = ['chain', 'monitor', 'realtime', 'alerts', 'webhooks'];
 
 async function databaseServer(): Promise<{ url: string; stop(): Promise<void> }> {
   const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;

@@ -7,6 +7,7 @@ import { HexChecks1767226000000 } from './1767226000000-HexChecks.js';
 import { EventLogJson1767226100000 } from './1767226100000-EventLogJson.js';
 import { NetworkStatus1767310000000 } from './1767310000000-NetworkStatus.js';
 import { InternalTransfers1767320000000 } from './1767320000000-InternalTransfers.js';
+import { Webhooks1767340000000 } from './1767340000000-Webhooks.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   EventLogJson1767226100000,
   NetworkStatus1767310000000,
   InternalTransfers1767320000000,
+  Webhooks1767340000000,
 ];

@@ -13,6 +13,8 @@ import { NetworksModule } from './networks/networks.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
 import { UsersModule } from './users/users.module.js';
 import { WalletsModule } from './wallets/wallets.module.js';
+import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -28,6 +30,8 @@ export class AppModule {
       ConfigModule.forRoot(config),
       DatabaseModule.forRoot({ url: databaseUrl, poolSize: config.database.poolSize }),
       EventsModule,
+      // Webhook delivery runs in every role: the process that commits an event starts its delivery.
+      WebhookDeliveryModule,
     ];
     const api: ModuleMetadata['imports'] = [
       AuthModule,
@@ -36,6 +40,7 @@ export class AppModule {
       DepositsModule,
       NetworksModule,
       HealthModule,
+      WebhooksModule,
       // Price alerts (feed, evaluator, delivery) live with the API, when ALERTS_ENABLED.
       ...(config.alerts.enabled ? [AlertsModule] : []),
     ];

@@ -9,6 +9,7 @@ import { type NewEvent, type PriceAlertEventData, userRoom } from '../events/dom
 import { EventBus } from '../events/event-bus.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
 import { EmailDeliveryWorker } from '../notifications/email-delivery.worker.js';
+import { webhookUserRoom } from '../webhooks/webhook-events.js';
 import { type AlertChannel, type Firing, thresholdText, type TickResult } from './evaluator/rule.js';
 
 interface FiringRecord {
@@ -27,7 +28,8 @@ const RETRY_FLUSH_MS = 2000;
  * channel listing all that user's firings of the window — a burst of rules is one email and one
  * `price_alert_triggered` event, not many. The socket delivery is the event appended to the event
  * log in this same transaction (so it is `sent` at commit, and replayable); the email delivery is
- * `pending` for the EmailDeliveryWorker. After commit the events are published on the EventBus.
+ * `pending` for the EmailDeliveryWorker; the webhook delivery is `pending` with its own event (room
+ * `webhooks:user:<id>`), which webhook delivery fans out to the user's endpoints and reports back. After commit the events are published on the EventBus.
  *
  * Invariant: queued work leaves the queue only with the commit that records it; a failed flush puts
  * it back. A crash before the flush loses no notification: the rule's persisted state is still
@@ -128,7 +130,7 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
          SELECT u.id, u.user_id, u.channel,
                 CASE WHEN u.channel = 'socket' THEN 'sent' ELSE 'pending' END,
                 CASE WHEN u.channel = 'socket' THEN 1 ELSE 0 END,
-                CASE WHEN u.channel = 'socket' THEN NULL ELSE now() END,
+                CASE WHEN u.channel = 'email' THEN now() END,
                 CASE WHEN u.channel = 'socket' THEN now() END,
                 u.event_id
            FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[]) AS u(id, user_id, channel, event_id)`,
@@ -197,15 +199,16 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
     const events: NewEvent[] = [];
     const deliveries: Array<{ id: string; userId: string; channel: AlertChannel; firingIds: string[] }> = [];
     for (const [userId, list] of byUser) {
-      for (const channel of ['email', 'socket'] as const) {
+      for (const channel of ['email', 'socket', 'webhook'] as const) {
         const mine = list.filter((f) => f.firing.rule.channels.includes(channel));
         if (mine.length === 0) continue;
         const id = randomUUID();
         deliveries.push({ id, userId, channel, firingIds: mine.map((f) => f.id) });
-        if (channel === 'socket') {
+        // The webhook channel's message is its own event, in a room no socket joins.
+        if (channel === 'socket' || channel === 'webhook') {
           events.push({
             type: 'price_alert.triggered',
-            room: userRoom(userId),
+            room: channel === 'socket' ? userRoom(userId) : webhookUserRoom(userId),
             data: {
               user_id: userId,
               delivery_id: id,

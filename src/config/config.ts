@@ -96,6 +96,21 @@ export interface AppConfig {
     /** Attempts before an email is given up (recorded failed, no further retry). */
     readonly maxAttempts: number;
   };
+  readonly webhooks: {
+    /** Delays before each retry (the first attempt is immediate); its length + 1 = attempts per message. */
+    readonly retryScheduleMs: readonly number[];
+    /** Whole-attempt timeout (connect, send, response head and body). */
+    readonly timeoutMs: number;
+    /** Allow loopback, private, link-local and metadata addresses (development and tests only). */
+    readonly allowPrivateUrls: boolean;
+    readonly maxEndpointsPerUser: number;
+    /** Attempts in flight to one endpoint at a time (across processes). */
+    readonly endpointConcurrency: number;
+    /** How long the old secret keeps signing alongside the new one after a rotation. */
+    readonly secretOverlapSeconds: number;
+    /** Fallback poll of the event log and due retries (new events in this process wake it at once). */
+    readonly pollIntervalMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -170,6 +185,25 @@ class Reader {
     return value;
   }
 
+  /** Comma-separated durations such as "5s,5m,30m,2h" (units ms, s, m, h), in milliseconds. */
+  durations(name: string, fallback: string): number[] {
+    const value = this.raw(name) ?? fallback;
+    const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+    const out: number[] = [];
+    for (const item of value.split(',').map((i) => i.trim())) {
+      const match = /^(\d+)(ms|s|m|h)$/.exec(item);
+      if (!match || Number(match[1]) * units[match[2]] > 7 * 86_400_000) {
+        this.problems.push(
+          `${name} must be comma-separated durations like "5s,5m,2h" (units ms, s, m, h; each at most 7 days; got "${item}")`,
+        );
+        return parseDurations(fallback);
+      }
+      out.push(Number(match[1]) * units[match[2]]);
+    }
+    if (out.length > 20) this.problems.push(`${name} may list at most 20 retries`);
+    return out;
+  }
+
   list(name: string, fallback: readonly string[]): string[] {
     const value = this.raw(name);
     if (value === undefined) return [...fallback];
@@ -192,6 +226,10 @@ function trustProxy(r: Reader): boolean | number | string {
   }
   return value;
 }
+const parseDurations = (text: string): number[] => new Reader({}).durations('default', text);
+
+/** Standard Webhooks' (Svix's) schedule: 8 attempts over ~27.5 hours. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
 
 const RPC_PREFIX = 'RPC_URL_';
 const RPC_PROTOCOLS = ['ws:', 'wss:', 'http:', 'https:'];
@@ -302,6 +340,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
       from: r.string('SMTP_FROM', 'Crypto Deposit Monitor <alerts@localhost>'),
       retryBaseMs: r.int('SMTP_RETRY_BASE_MS', 5000, 10, 3_600_000),
       maxAttempts: r.int('SMTP_MAX_ATTEMPTS', 8, 1, 100),
+    },
+    webhooks: {
+      retryScheduleMs: r.durations('WEBHOOK_RETRY_SCHEDULE', DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+      timeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+      allowPrivateUrls: r.bool('WEBHOOK_ALLOW_PRIVATE_URLS', false),
+      maxEndpointsPerUser: r.int('WEBHOOK_MAX_ENDPOINTS_PER_USER', 10, 1, 1000),
+      endpointConcurrency: r.int('WEBHOOK_ENDPOINT_CONCURRENCY', 8, 1, 256),
+      secretOverlapSeconds: r.int('WEBHOOK_SECRET_OVERLAP_SECONDS', 86_400, 0, 30 * 86_400),
+      pollIntervalMs: r.int('WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
     },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -99,7 +99,8 @@ export class CreateAlertDto {
     enum: ALERT_CHANNELS,
     isArray: true,
     description:
-      'email (to the account email, over SMTP) and/or socket (price_alert_triggered to the user room)',
+      'email (to the account email, over SMTP), socket (price_alert_triggered to the user room) and/or ' +
+      'webhook (price_alert_triggered to your webhook endpoints that take it)',
     example: ['email', 'socket'],
   })
   @IsArray({ message: 'channels must be an array' })
@@ -229,7 +230,8 @@ export class DeliveryResponseDto {
 
   @ApiProperty({
     enum: ['pending', 'sent', 'failed'],
-    description: 'sent only once the SMTP server accepted it (email) or it is in the event log (socket)',
+    description:
+      'sent only once the SMTP server accepted it (email), it is in the event log (socket), or an endpoint answered 2xx (webhook)',
     example: 'sent',
   })
   status: 'pending' | 'sent' | 'failed';

@@ -3,7 +3,7 @@ import { fromScaled, toScaled } from '../decimal.js';
 export const ALERT_CONDITIONS = ['above', 'below', 'crosses_up', 'crosses_down', 'pct_change'] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
-export const ALERT_CHANNELS = ['email', 'socket'] as const;
+export const ALERT_CHANNELS = ['email', 'socket', 'webhook'] as const;
 export type AlertChannel = (typeof ALERT_CHANNELS)[number];
 
 /** What the evaluator needs of a stored rule. */
