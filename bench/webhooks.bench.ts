@@ -69,6 +69,8 @@ const depositEvent = (address: string, i: number): NewEvent => {
     chain_id: '31337',
     tx_hash: `0x${i.toString(16).padStart(64, '0')}`,
     log_index: -1,
+    transfer_type: 'native',
+    trace_address: null,
     block_number: String(1000 + Math.floor(i / COMMIT_BATCH)),
     block_hash: `0x${'ab'.repeat(32)}`,
     from_address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',

@@ -42,6 +42,8 @@ describe('Webhook delivery by several processes', () => {
       chain_id: '31337',
       tx_hash: `0x${n.toString(16).padStart(64, '0')}`,
       log_index: -1,
+      transfer_type: 'native',
+      trace_address: null,
       block_number: '100',
       block_hash: `0x${'ab'.repeat(32)}`,
       from_address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',
