@@ -1,12 +1,14 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
 
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import type { AppConfig } from './config/config.js';
 
 /** Everything an HTTP app needs beyond its modules; shared by main.ts and the e2e tests. */
 export function configureHttpApp(app: NestExpressApplication, config: AppConfig): INestApplication {
+  app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: config.http.bodyLimit });
   app.useGlobalPipes(
     new ValidationPipe({

@@ -1,8 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { DEVNET_KEY, DevnetService } from '../devnet/devnet.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ALCHEMY_NETWORKS, AlchemyChainClient } from './alchemy-chain-client.js';
 import { type ChainClient, ChainClientFactory } from './chain-client.js';
 import { JsonRpcChainClient } from './json-rpc-chain-client.js';
@@ -27,6 +28,7 @@ export class ConfiguredChainClientFactory extends ChainClientFactory {
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly devnet: DevnetService,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     super();
   }
@@ -54,6 +56,7 @@ export class ConfiguredChainClientFactory extends ChainClientFactory {
       chainId: network.chainId,
       pollIntervalMs: this.config.monitor.pollIntervalMs,
       stallTimeoutMs: this.config.monitor.stallTimeoutMs,
+      onRequest: this.metrics?.rpcObserver(network.key),
     };
     if (endpoint === null) {
       if (!this.reportedMissing.has(network.key)) {

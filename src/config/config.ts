@@ -71,7 +71,20 @@ export interface AppConfig {
     /** Attempts before an email is given up (recorded failed, no further retry). */
     readonly maxAttempts: number;
   };
+  readonly observability: {
+    /** `silent` turns application logs off (the test helpers' default). */
+    readonly logLevel: LogLevel;
+    /** `json`: one JSON object a line (production); `pretty`: coloured lines (development). */
+    readonly logFormat: 'json' | 'pretty';
+    /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+    readonly metricsToken: string | undefined;
+    /** Role `monitor`: serve /metrics and /health/* on this port (unset: no HTTP listener). */
+    readonly metricsPort: number | undefined;
+  };
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -191,6 +204,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     r.problems.push('JWT_SECRET must be at least 32 characters');
   }
 
+  const metricsToken = r.optional('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    r.problems.push('METRICS_TOKEN must be at least 16 characters');
+  }
+  const metricsPort =
+    r.optional('METRICS_PORT') === undefined ? undefined : r.int('METRICS_PORT', 0, 1, 65535);
+
   const dataDir = r.string('DATA_DIR', './data');
   const config: AppConfig = {
     env: nodeEnv,
@@ -242,6 +262,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
       from: r.string('SMTP_FROM', 'Crypto Deposit Monitor <alerts@localhost>'),
       retryBaseMs: r.int('SMTP_RETRY_BASE_MS', 5000, 10, 3_600_000),
       maxAttempts: r.int('SMTP_MAX_ATTEMPTS', 8, 1, 100),
+    },
+    observability: {
+      logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+      logFormat: r.oneOf(
+        'LOG_FORMAT',
+        ['json', 'pretty'] as const,
+        nodeEnv === 'development' ? 'pretty' : 'json',
+      ),
+      metricsToken,
+      metricsPort,
     },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -21,6 +21,22 @@ export interface FollowerOptions {
   backfillBatchSize: number;
   /** Blocks fetched from the node at once while catching up. */
   fetchConcurrency: number;
+  /** Behind the head, or failing, for this long without progress = stalled (status()). */
+  stallTimeoutMs?: number;
+  observer?: FollowerObserver;
+}
+
+/** Metrics hooks (MetricsService); the follower does not depend on how they are recorded. */
+export interface FollowerObserver {
+  headSeen(network: string, number: bigint): void;
+  reorg(network: string, depth: bigint): void;
+}
+
+export interface FollowerStatus {
+  head: bigint | undefined;
+  cursor: bigint | undefined;
+  /** Stopped, or behind the announced head / failing for longer than stallTimeoutMs. */
+  stalled: boolean;
 }
 
 interface ScannedBatch {
@@ -78,6 +94,10 @@ export class ChainFollower {
   private unsettled = true;
   private readonly syncTask: Task;
   private readonly backfillTask: Task;
+  /** Since when the cursor is behind the announced head without a commit (status()). */
+  private behindSince: number | undefined;
+  /** Since when sync or the head read keeps failing (status()). */
+  private failingSince: number | undefined;
 
   constructor(
     readonly network: MonitoredNetwork,
@@ -98,6 +118,16 @@ export class ChainFollower {
       () => this.runBackfills(),
       (error) => this.failed('wallet backfill', error),
     );
+  }
+
+  status(now = Date.now()): FollowerStatus {
+    const stall = this.options.stallTimeoutMs ?? 30_000;
+    const since = (t: number | undefined) => t !== undefined && now - t > stall;
+    return {
+      head: this.target?.number,
+      cursor: this.tip?.number,
+      stalled: this.stopped || since(this.behindSince) || since(this.failingSince),
+    };
   }
 
   /** The cursor (last processed block); undefined before start. */
@@ -151,7 +181,9 @@ export class ChainFollower {
     // (higher, or a lower/equal height under another hash: a reorg).
     const held = this.at(head.number);
     if (this.target && head.number < this.target.number && held?.hash === head.hash) return;
+    this.options.observer?.headSeen(this.network.key, head.number);
     this.target = head;
+    if (head.hash !== this.tip?.hash) this.behindSince ??= Date.now();
     this.syncTask.wake();
   }
 
@@ -160,6 +192,7 @@ export class ChainFollower {
     this.client.latestHead().then(
       (head) => this.onHead(head),
       (error: unknown) => {
+        this.failingSince ??= Date.now();
         this.logger.warn(`latest head unavailable: ${(error as Error).message}`);
         this.later(() => this.fetchHead(), RETRY_MAX_MS);
       },
@@ -190,6 +223,7 @@ export class ChainFollower {
       const walletSeq = this.watch.version;
       this.tokens = tokens;
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
+        this.behindSince = this.failingSince = undefined;
         if (walletSeq > this.walletSeq) {
           const scheduled = await this.repository.syncWallets(this.network, tip, {
             seen: this.walletSeq,
@@ -305,6 +339,8 @@ export class ChainFollower {
     if (this.window.length > this.options.windowSize)
       this.window.splice(0, this.window.length - this.options.windowSize);
     this.walletSeq = walletSeq;
+    this.failingSince = undefined;
+    if (this.behindSince !== undefined) this.behindSince = Date.now(); // progress: the stall clock restarts
     this.publish(result.events);
     if (result.backfillsScheduled) this.backfillTask.wake();
   }
@@ -328,6 +364,7 @@ export class ChainFollower {
             `common ancestor ${ours.number}, dropping ${tip.number - ours.number} block(s)`,
         );
         const events = await this.repository.rewind(this.network, tip, ours);
+        this.options.observer?.reorg(this.network.key, tip.number - ours.number);
         this.window = this.window.filter((b) => b.number <= ours.number);
         this.publish(events);
         return;
@@ -346,6 +383,7 @@ export class ChainFollower {
     );
     const restart = toWindowBlock(await this.mustGetBlock(from));
     await this.repository.resetWindow(this.network, tip, restart);
+    this.options.observer?.reorg(this.network.key, tip.number - first.number + 1n); // at least that deep
     this.window = [restart];
   }
 
@@ -426,6 +464,7 @@ export class ChainFollower {
       this.onFatal(error);
       return undefined;
     }
+    this.failingSince ??= Date.now();
     this.logger.warn(`${what} failed, retrying: ${(error as Error).message}`);
     return 0;
   }

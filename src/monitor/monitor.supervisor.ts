@@ -5,6 +5,7 @@ import { ChainClientFactory } from '../chain/chain-client.js';
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { EventBus } from '../events/event-bus.js';
+import { type FollowedNetwork, MetricsService } from '../metrics/metrics.service.js';
 import { ChainFollower } from './chain-follower.js';
 import { MonitorRepository } from './monitor.repository.js';
 import { NetworkLeadership } from './network-leadership.js';
@@ -23,6 +24,7 @@ const FETCH_CONCURRENCY = 8;
 export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Monitor');
   private leaderships: NetworkLeadership[] = [];
+  private stopMetrics: (() => void) | undefined;
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -32,6 +34,7 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
     private readonly listener: WalletChangeListener,
     private readonly bus: EventBus,
     private readonly clients: ChainClientFactory,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -43,7 +46,14 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
           .forEach((f) => f.tokensChanged()),
     });
     const networks = await this.repository.enabledNetworks();
-    const { windowSize, backfillBatchSize } = this.config.monitor;
+    const { windowSize, backfillBatchSize, stallTimeoutMs } = this.config.monitor;
+    const observer = {
+      headSeen: (network: string, number: bigint) => this.metrics.headSeen(network, number),
+      reorg: (network: string, depth: bigint) => {
+        this.metrics.reorgs.inc({ network });
+        this.metrics.reorgDepth.observe({ network }, Number(depth));
+      },
+    };
     for (const network of networks) {
       const leadership = new NetworkLeadership(network, {
         databaseUrl: databaseUrlOf(this.dataSource),
@@ -56,17 +66,19 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
             this.repository,
             this.watch,
             this.bus,
-            { windowSize, backfillBatchSize, fetchConcurrency: FETCH_CONCURRENCY },
+            { windowSize, backfillBatchSize, fetchConcurrency: FETCH_CONCURRENCY, stallTimeoutMs, observer },
             onFatal,
           ),
       });
       this.leaderships.push(leadership);
       leadership.start();
     }
+    this.stopMetrics = this.metrics.followChains(() => this.networkStatus());
     this.logger.log(`Monitor started for ${networks.map((n) => n.key).join(', ') || 'no networks'}`);
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopMetrics?.();
     const leaderships = this.leaderships;
     this.leaderships = [];
     await Promise.all(leaderships.map((l) => l.stop()));
@@ -76,6 +88,23 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
   /** Networks this process is following right now (keys). */
   leading(): string[] {
     return this.leaderships.filter((l) => l.isLeader).map((l) => l.network.key);
+  }
+
+  /**
+   * Every enabled network as this process sees it: `up` only where it leads and its follower is
+   * not stalled (a standby reports 0: alert on the maximum over processes, docs/operations.md).
+   */
+  networkStatus(): FollowedNetwork[] {
+    return this.leaderships.map((l) => {
+      const status = l.isLeader ? l.currentFollower?.status() : undefined;
+      return {
+        network: l.network.key,
+        leading: l.isLeader,
+        head: status?.head,
+        cursor: status?.cursor,
+        up: status !== undefined && !status.stalled,
+      };
+    });
   }
 
   private followers(): ChainFollower[] {

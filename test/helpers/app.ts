@@ -38,14 +38,13 @@ export async function startTestApp(
     DATABASE_URL: db.url,
     ALERTS_ENABLED: 'false',
     DEVNET_ENABLED: 'false',
+    // Application logs stay out of the test output; LOG_LEVEL=debug npm test … shows them.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...env,
   });
   const module = AppModule.register({ config, databaseUrl: db.url });
   const app = configureHttpApp(
-    await NestFactory.create<NestExpressApplication>(module, {
-      bodyParser: false,
-      logger: ['error', 'warn'],
-    }),
+    await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, bufferLogs: true }),
     config,
   ) as NestExpressApplication;
   await app.listen(0, '127.0.0.1');

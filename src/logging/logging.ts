@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import type { Params } from 'nestjs-pino';
+import { stdTimeFunctions } from 'pino';
+
+import type { AppConfig } from '../config/config.js';
+import { Redactor } from './redact.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Probes and scrapes would be most of the request log: not logged (a 503 says why in its body). */
+const QUIET_PATHS = /^\/(health(\/|$|\?)|metrics(\/|$|\?))/;
+
+/** Every secret the configuration holds: hidden wherever it would appear in a log line. */
+export function configuredSecrets(config: AppConfig): Array<string | undefined> {
+  const rpcCredentials = Object.values(config.monitor.rpcUrls).flatMap((url) => {
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    return parsed ? [parsed.password, parsed.username].filter((s) => s !== '') : [];
+  });
+  return [
+    config.auth.jwtSecret,
+    config.smtp.user,
+    config.smtp.password,
+    config.monitor.alchemyApiKey,
+    config.observability.metricsToken,
+    ...rpcCredentials,
+  ];
+}
+
+/**
+ * nestjs-pino / pino-http options: JSON lines (`level`, `time`, `msg`, `context`, `reqId` inside a
+ * request) or pino-pretty lines, at LOG_LEVEL, with every message and value passed through the
+ * Redactor and request ids taken from `X-Request-Id` (or made) and sent back in that header.
+ */
+export function loggerParams(config: AppConfig): Params {
+  const { logLevel, logFormat } = config.observability;
+  const redactor = new Redactor(configuredSecrets(config));
+  return {
+    pinoHttp: {
+      level: logLevel,
+      ...(logFormat === 'pretty'
+        ? {
+            transport: {
+              target: 'pino-pretty',
+              options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+            },
+          }
+        : {}),
+      base: undefined,
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', '*.password'],
+        censor: '[redacted]',
+      },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((arg) => redactor.value(arg)) as Parameters<typeof method>);
+        },
+      },
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customAttributeKeys: { reqId: 'request_id' },
+      quietReqLogger: true,
+      quietResLogger: true,
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactor.requestUrl(req.url),
+        }),
+        res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => QUIET_PATHS.test(req.url ?? '') },
+      customLogLevel: (_req, res, error) =>
+        error !== undefined || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    },
+  };
+}
