@@ -36,6 +36,11 @@ export function redactUrl(text: string): string {
   return `${url.protocol}//${userinfo}${url.host}${path}${query ? `?${query}` : ''}`;
 }
 
+/** Duck-typed: an Error from another realm (a vm context, a worker) is not `instanceof Error`. */
+const isError = (value: object): value is Error =>
+  value instanceof Error ||
+  (typeof (value as Error).message === 'string' && typeof (value as Error).stack === 'string');
+
 export class Redactor {
   private readonly secrets: string[];
 
@@ -59,7 +64,7 @@ export class Redactor {
   value(value: unknown, depth = 0): unknown {
     if (typeof value === 'string') return this.text(value);
     if (value === null || typeof value !== 'object' || depth > 5) return value;
-    if (value instanceof Error) {
+    if (isError(value)) {
       return {
         type: value.name,
         message: this.text(value.message),

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { BlockHead, ChainBlock, ChainClient, Unsubscribe } from '../chain/chain-client.js';
 import type { LoggedEvent } from '../events/domain-events.js';
 import type { EventBus } from '../events/event-bus.js';
+import { RepeatedWarning } from '../logging/repeated-warning.js';
 import { detectDeposits, mapBounded } from './detect.js';
 import type { MonitorRepository } from './monitor.repository.js';
 import {
@@ -76,6 +77,7 @@ const toWindowBlock = (b: BlockHead): WindowBlock => ({
  */
 export class ChainFollower {
   private readonly logger: Logger;
+  private readonly headUnavailable: RepeatedWarning;
   private window: WindowBlock[] = [];
   private walletSeq = 0n;
   private tokens: WatchedToken[] = [];
@@ -110,6 +112,7 @@ export class ChainFollower {
     private readonly onFatal: (error: Error) => void,
   ) {
     this.logger = new Logger(`ChainFollower:${network.key}`);
+    this.headUnavailable = new RepeatedWarning((message) => this.logger.warn(message));
     this.syncTask = new Task(
       () => this.sync(),
       (error) => this.failed('sync', error),
@@ -190,10 +193,13 @@ export class ChainFollower {
   private fetchHead(): void {
     if (this.stopped) return;
     this.client.latestHead().then(
-      (head) => this.onHead(head),
+      (head) => {
+        this.headUnavailable.clear();
+        this.onHead(head);
+      },
       (error: unknown) => {
         this.failingSince ??= Date.now();
-        this.logger.warn(`latest head unavailable: ${(error as Error).message}`);
+        this.headUnavailable.warn(`latest head unavailable: ${(error as Error).message}`);
         this.later(() => this.fetchHead(), RETRY_MAX_MS);
       },
     );
