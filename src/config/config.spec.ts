@@ -31,6 +31,33 @@ describe(loadConfig.name, () => {
     expect(config.monitor.devnetSpawn).toBe(false);
   });
 
+  it('reads the observability settings: log level and format by environment, metrics token and port', () => {
+    expect(loadConfig({}).observability).toEqual({
+      logLevel: 'info',
+      logFormat: 'pretty',
+      metricsToken: undefined,
+      metricsPort: undefined,
+    });
+    expect(loadConfig({ NODE_ENV: 'production' }).observability.logFormat).toBe('json');
+    const set = loadConfig({
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'json',
+      METRICS_TOKEN: 'token-token-token-1',
+      METRICS_PORT: '9464',
+    }).observability;
+    expect(set).toEqual({
+      logLevel: 'debug',
+      logFormat: 'json',
+      metricsToken: 'token-token-token-1',
+      metricsPort: 9464,
+    });
+    expect(() =>
+      loadConfig({ LOG_LEVEL: 'loud', LOG_FORMAT: 'xml', METRICS_TOKEN: 'short', METRICS_PORT: '0' }),
+    ).toThrow(
+      /LOG_LEVEL must be one of[^]*LOG_FORMAT must be one of[^]*METRICS_TOKEN must be at least 16[^]*METRICS_PORT must be a whole number/,
+    );
+  });
+
   it('refuses a short JWT secret', () => {
     expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });

@@ -13,9 +13,18 @@ const QUIET_PATHS = /^\/(health(\/|$|\?)|metrics(\/|$|\?))/;
 
 /** Every secret the configuration holds: hidden wherever it would appear in a log line. */
 export function configuredSecrets(config: AppConfig): Array<string | undefined> {
-  const rpcCredentials = Object.values(config.monitor.rpcUrls).flatMap((url) => {
-    const parsed = URL.canParse(url) ? new URL(url) : undefined;
-    return parsed ? [parsed.password, parsed.username].filter((s) => s !== '') : [];
+  const urls = [
+    ...Object.values(config.monitor.rpcUrls),
+    config.monitor.devnetRpcUrl,
+    config.database.url,
+    config.realtime.redisUrl,
+  ];
+  const urlCredentials = urls.flatMap((url) => {
+    const parsed = url !== undefined && URL.canParse(url) ? new URL(url) : undefined;
+    // Percent-decoded too: a password is written encoded in the URL, and may be logged either way.
+    return parsed
+      ? [parsed.password, parsed.username].flatMap((s) => (s === '' ? [] : [s, decodeURIComponent(s)]))
+      : [];
   });
   return [
     config.auth.jwtSecret,
@@ -23,7 +32,7 @@ export function configuredSecrets(config: AppConfig): Array<string | undefined> 
     config.smtp.password,
     config.monitor.alchemyApiKey,
     config.observability.metricsToken,
-    ...rpcCredentials,
+    ...urlCredentials,
   ];
 }
 
