@@ -44,6 +44,7 @@ describe('logging', () => {
       level: 'info',
       msg: 'Resuming after block 12',
       context: 'ChainFollower:devnet',
+      network: 'devnet',
     });
     expect(new Date(lines[0].time as string).toISOString()).toBe(lines[0].time);
   });

@@ -11,6 +11,19 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Probes and scrapes would be most of the request log: not logged (a 503 says why in its body). */
 const QUIET_PATHS = /^\/(health(\/|$|\?)|metrics(\/|$|\?))/;
 
+/**
+ * Per-network components name their logger `<Component>:<network key>` (ChainFollower:sepolia,
+ * Leadership:devnet, JsonRpcChainClient:mainnet): the key also goes out as a `network` field, so
+ * one network's lines can be filtered without parsing the context.
+ */
+function withNetwork(first: unknown): void {
+  if (first === null || typeof first !== 'object') return;
+  const fields = first as { context?: unknown; network?: unknown };
+  if (typeof fields.context !== 'string' || fields.network !== undefined) return;
+  const network = /^[A-Za-z]+:([a-z0-9_-]+)$/.exec(fields.context)?.[1];
+  if (network !== undefined) fields.network = network;
+}
+
 /** Every secret the configuration holds: hidden wherever it would appear in a log line. */
 export function configuredSecrets(config: AppConfig): Array<string | undefined> {
   const urls = [
@@ -64,7 +77,9 @@ export function loggerParams(config: AppConfig): Params {
       },
       hooks: {
         logMethod(args, method) {
-          method.apply(this, args.map((arg) => redactor.value(arg)) as Parameters<typeof method>);
+          const redacted = args.map((arg) => redactor.value(arg));
+          withNetwork(redacted[0]);
+          method.apply(this, redacted as Parameters<typeof method>);
         },
       },
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
