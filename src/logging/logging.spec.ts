@@ -96,6 +96,16 @@ describe('logging', () => {
     );
   });
 
+  it('hides database credentials in URLs without blanking out words like "postgres" everywhere', () => {
+    const { logger, text } = capture({
+      DATABASE_URL: 'postgres://postgres:postgres@db:5432/deposit_monitor',
+    });
+    logger.info('events cross processes through postgres');
+    logger.error('cannot reach postgres://postgres:postgres@db:5432/deposit_monitor');
+    expect(text()).toContain('events cross processes through postgres');
+    expect(text()).toContain('cannot reach postgres://[redacted]@db:5432/deposit_monitor');
+  });
+
   it('is silent at LOG_LEVEL=silent', () => {
     const { logger, lines } = capture({ LOG_LEVEL: 'silent' });
     logger.error('nobody hears this');

@@ -26,12 +26,10 @@ function withNetwork(first: unknown): void {
 
 /** Every secret the configuration holds: hidden wherever it would appear in a log line. */
 export function configuredSecrets(config: AppConfig): Array<string | undefined> {
-  const urls = [
-    ...Object.values(config.monitor.rpcUrls),
-    config.monitor.devnetRpcUrl,
-    config.database.url,
-    config.realtime.redisUrl,
-  ];
+  // Node providers put API keys in the userinfo. Not DATABASE_URL's or REDIS_URL's: their user and
+  // password are often words like "postgres" that would be blanked out of every line (those URLs
+  // lose their userinfo wherever they are logged, like any URL).
+  const urls = [...Object.values(config.monitor.rpcUrls), config.monitor.devnetRpcUrl];
   const urlCredentials = urls.flatMap((url) => {
     const parsed = url !== undefined && URL.canParse(url) ? new URL(url) : undefined;
     // Percent-decoded too: a password is written encoded in the URL, and may be logged either way.
