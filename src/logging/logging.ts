@@ -62,7 +62,12 @@ export function loggerParams(config: AppConfig): Params {
         ? {
             transport: {
               target: 'pino-pretty',
-              options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+              options: {
+                singleLine: true,
+                translateTime: 'SYS:HH:MM:ss.l',
+                ignore: 'pid,hostname,context',
+                messageFormat: '{if context}[{context}] {end}{msg}',
+              },
             },
           }
         : {}),
