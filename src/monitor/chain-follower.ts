@@ -24,11 +24,11 @@ export interface FollowerOptions {
   fetchConcurrency: number;
   /** Behind the head, or failing, for this long without progress = stalled (status()). */
   stallTimeoutMs?: number;
-  observer?: FollowerObserver;
+  metrics?: FollowerMetrics;
 }
 
 /** Metrics hooks (MetricsService); the follower does not depend on how they are recorded. */
-export interface FollowerObserver {
+export interface FollowerMetrics {
   headSeen(network: string, number: bigint): void;
   reorg(network: string, depth: bigint): void;
 }
@@ -184,7 +184,7 @@ export class ChainFollower {
     // (higher, or a lower/equal height under another hash: a reorg).
     const held = this.at(head.number);
     if (this.target && head.number < this.target.number && held?.hash === head.hash) return;
-    this.options.observer?.headSeen(this.network.key, head.number);
+    this.options.metrics?.headSeen(this.network.key, head.number);
     this.target = head;
     if (head.hash !== this.tip?.hash) this.behindSince ??= Date.now();
     this.syncTask.wake();
@@ -370,7 +370,7 @@ export class ChainFollower {
             `common ancestor ${ours.number}, dropping ${tip.number - ours.number} block(s)`,
         );
         const events = await this.repository.rewind(this.network, tip, ours);
-        this.options.observer?.reorg(this.network.key, tip.number - ours.number);
+        this.options.metrics?.reorg(this.network.key, tip.number - ours.number);
         this.window = this.window.filter((b) => b.number <= ours.number);
         this.publish(events);
         return;
@@ -389,7 +389,7 @@ export class ChainFollower {
     );
     const restart = toWindowBlock(await this.mustGetBlock(from));
     await this.repository.resetWindow(this.network, tip, restart);
-    this.options.observer?.reorg(this.network.key, tip.number - first.number + 1n); // at least that deep
+    this.options.metrics?.reorg(this.network.key, tip.number - first.number + 1n); // at least that deep
     this.window = [restart];
   }
 

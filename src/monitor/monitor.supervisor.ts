@@ -47,7 +47,7 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
     });
     const networks = await this.repository.enabledNetworks();
     const { windowSize, backfillBatchSize, stallTimeoutMs } = this.config.monitor;
-    const observer = {
+    const metrics = {
       headSeen: (network: string, number: bigint) => this.metrics.headSeen(network, number),
       reorg: (network: string, depth: bigint) => {
         this.metrics.reorgs.inc({ network });
@@ -66,7 +66,7 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
             this.repository,
             this.watch,
             this.bus,
-            { windowSize, backfillBatchSize, fetchConcurrency: FETCH_CONCURRENCY, stallTimeoutMs, observer },
+            { windowSize, backfillBatchSize, fetchConcurrency: FETCH_CONCURRENCY, stallTimeoutMs, metrics },
             onFatal,
           ),
       });
