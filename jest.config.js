@@ -1,6 +1,8 @@
 /** Jest on ESM: @swc/jest transpiles TypeScript (decorator metadata on), `.js` suffixes are stripped. */
 export default {
-  testEnvironment: 'node',
+  // Node's, printing a failing test's buffered logs (test/quiet-logs.ts).
+  testEnvironment: '<rootDir>/test/environment.js',
+  setupFilesAfterEnv: ['<rootDir>/test/quiet-logs.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {

@@ -25,6 +25,8 @@ import { ANVIL_ACCOUNTS } from '../src/devnet/devnet-tools.js';
 import type { LoggedEvent } from '../src/events/domain-events.js';
 import { EventBus } from '../src/events/event-bus.js';
 import { EventsModule } from '../src/events/events.module.js';
+import { MetricsModule } from '../src/metrics/metrics.module.js';
+import { MetricsService } from '../src/metrics/metrics.service.js';
 import { AddressSet } from '../src/monitor/address-set.js';
 import { MonitorModule } from '../src/monitor/monitor.module.js';
 import { type Anvil, deployForwarder, forwarderCall, startAnvil } from '../test/helpers/anvil.js';
@@ -118,6 +120,62 @@ class Database {
   }
 }
 
+/**
+ * Every commit-phase and GC observation of the run, with its time (the histograms keep only
+ * buckets): which phase a slow block's time went to, and whether a GC pause fell inside it.
+ */
+function recordPhases(metrics: MetricsService) {
+  const phases: { at: number; operation: string; phase: string; ms: number }[] = [];
+  const gcs: { at: number; kind: string; ms: number }[] = [];
+  const commit = metrics.commitSeconds;
+  const gc = metrics.gcPauseSeconds;
+  const observeCommit = commit.observe.bind(commit);
+  const observeGc = gc.observe.bind(gc);
+  commit.observe = ((labels: { operation: string; phase: string }, seconds: number) => {
+    phases.push({
+      at: performance.now(),
+      operation: labels.operation,
+      phase: labels.phase,
+      ms: seconds * 1000,
+    });
+    observeCommit(labels, seconds);
+  }) as typeof commit.observe;
+  gc.observe = ((labels: { kind: string }, seconds: number) => {
+    gcs.push({ at: performance.now(), kind: labels.kind, ms: seconds * 1000 });
+    observeGc(labels, seconds);
+  }) as typeof gc.observe;
+  const stats = (values: number[]) =>
+    values.length === 0
+      ? '–'
+      : `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))} / ${ms(percentile(values, 100))}`;
+  return {
+    stop() {
+      commit.observe = observeCommit;
+      gc.observe = observeGc;
+    },
+    summary(operation: string, only?: string[]) {
+      const names = [...new Set(phases.filter((p) => p.operation === operation).map((p) => p.phase))];
+      return names
+        .filter((name) => !only || only.includes(name))
+        .map(
+          (name) =>
+            `${name} ${stats(phases.filter((p) => p.operation === operation && p.phase === name).map((p) => p.ms))}`,
+        )
+        .join(', ');
+    },
+    gcSummary() {
+      const total = gcs.reduce((sum, g) => sum + g.ms, 0);
+      return `${gcs.length} (${ms(total)} in all; ${gcs.filter((g) => g.kind === 'major').length} major), longest ${ms(Math.max(0, ...gcs.map((g) => g.ms)))}`;
+    },
+    /** Phases that ended within [from, to] and the GC time then. */
+    during(from: number, to: number) {
+      const inside = phases.filter((p) => p.at >= from && p.at <= to && p.phase !== 'total');
+      const paused = gcs.filter((g) => g.at >= from && g.at <= to).reduce((sum, g) => sum + g.ms, 0);
+      return `${inside.map((p) => `${p.operation}.${p.phase} ${ms(p.ms)}`).join(', ') || 'no commit'}, GC ${ms(paused)}`;
+    },
+  };
+}
+
 /** The monitor alone (what `APP_ROLE=monitor` runs, minus the realtime emitter). */
 async function startMonitor(databaseUrl: string, anvil: Anvil) {
   const config = loadConfig({
@@ -133,6 +191,8 @@ async function startMonitor(databaseUrl: string, anvil: Anvil) {
       ConfigModule.forRoot(config),
       DatabaseModule.forRoot({ url: databaseUrl, poolSize: 10 }),
       EventsModule,
+      // The commit-phase and GC histograms, read by the latency run (the slow-commit tail).
+      MetricsModule,
       MonitorModule,
     ],
   })
@@ -227,7 +287,7 @@ async function detectionLatency(
   anvil: Anvil,
   db: pg.Client,
   watched: readonly Hex[],
-  app: { get: (t: typeof EventBus) => EventBus },
+  app: { get: <T>(t: abstract new (...args: never[]) => T) => T },
   forwarder: Hex,
 ) {
   // 200 blocks: every deposit of a block shares its latency, so with fewer than 100 blocks the p99
@@ -237,6 +297,7 @@ async function detectionLatency(
   const announced = new Map<bigint, number>();
   const committed = new Map<bigint, number>();
   const bus = app.get(EventBus);
+  const phases = recordPhases(app.get(MetricsService));
   const unsubscribe = bus.subscribe((events: readonly LoggedEvent[]) => {
     const now = performance.now();
     for (const e of events) {
@@ -262,7 +323,7 @@ async function detectionLatency(
   const floor: number[] = [];
   const monitor: number[] = [];
   const behind: number[] = [];
-  const perBlock: { number: bigint; floor: number; monitor: number }[] = [];
+  const perBlock: { number: bigint; floor: number; monitor: number; start: number }[] = [];
   try {
     for (let b = 0; b < blocks; b++) {
       const recipients = Array.from(
@@ -274,10 +335,11 @@ async function detectionLatency(
       const number = await anvil.mine();
       await until(async () => announced.has(number) && committed.has(number), 30_000, `block ${number}`, 1);
       const f = announced.get(number)! - mined;
+      const start = mined;
       const m = committed.get(number)! - mined;
       if (b >= 2) {
         // The first blocks warm up connections and JIT.
-        perBlock.push({ number, floor: f, monitor: m });
+        perBlock.push({ number, floor: f, monitor: m, start });
         for (let i = 0; i < TX_PER_BLOCK; i++) {
           floor.push(f);
           monitor.push(m);
@@ -287,6 +349,7 @@ async function detectionLatency(
     }
   } finally {
     unsubscribe();
+    phases.stop();
     socket.close();
   }
   const [deposits] = (
@@ -319,6 +382,8 @@ async function detectionLatency(
   const notes = [
     `latency: ${blocks} blocks (first 2 are warm-up, not counted) of ${TX_PER_BLOCK} ETH transfers each to random watched addresses, 1 in ${INTERNAL_EVERY} through a Forwarder contract (an internal transfer, found in the block's traces: tracing on); times from the mine request; "committed" = the block's transaction committed (EventBus publishes right after commit); ${deposits?.n ?? 0} deposits recorded, ${deposits?.internal ?? 0} of them internal`,
     `latency, the 3 blocks furthest behind the floor (block: detection / floor): ${worst.map((w) => `${w.number}: ${ms(w.monitor)} / ${ms(w.floor)}`).join('; ')}`,
+    `latency, commit_blocks phases over all blocks, p50 / p99 / max: ${phases.summary('commit_blocks')}; settle total: ${phases.summary('settle', ['total'])}; GC pauses during the run: ${phases.gcSummary()}`,
+    `latency, where the 3 worst blocks' time went (between the mine request and the commit): ${worst.map((w) => `${w.number}: ${phases.during(w.start, w.start + w.monitor)}`).join('; ')}`,
   ];
   return { rows, notes };
 }

@@ -8,6 +8,8 @@ import { DatabaseModule } from './database/database.module.js';
 import { DepositsModule } from './deposits/deposits.module.js';
 import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { MonitorModule } from './monitor/monitor.module.js';
 import { NetworksModule } from './networks/networks.module.js';
 import { RealtimeModule } from './realtime/realtime.module.js';
@@ -32,6 +34,10 @@ export class AppModule {
       EventsModule,
       // Webhook delivery runs in every role: the process that commits an event starts its delivery.
       WebhookDeliveryModule,
+      LoggingModule,
+      // /metrics and /health/* in every role (a monitor process serves them on METRICS_PORT).
+      MetricsModule,
+      HealthModule,
     ];
     const api: ModuleMetadata['imports'] = [
       AuthModule,
@@ -39,7 +45,6 @@ export class AppModule {
       WalletsModule,
       DepositsModule,
       NetworksModule,
-      HealthModule,
       WebhooksModule,
       // Price alerts (feed, evaluator, delivery) live with the API, when ALERTS_ENABLED.
       ...(config.alerts.enabled ? [AlertsModule] : []),

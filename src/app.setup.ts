@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
 
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { InputSafetyPipe } from './common/input-safety.pipe.js';
@@ -13,6 +14,7 @@ import { serveWebApp } from './web/web-app.js';
 export function configureHttpApp(app: NestExpressApplication, config: AppConfig): INestApplication {
   app.set('trust proxy', config.http.trustProxy);
   app.use(securityHeaders(config));
+  app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: config.http.bodyLimit });
   app.useGlobalPipes(
     new InputSafetyPipe(),

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoLogger } from 'nestjs-pino';
 
 import { AppModule } from './app.module.js';
 import { configureHttpApp } from './app.setup.js';
@@ -32,14 +33,22 @@ async function bootstrap(): Promise<void> {
 
   try {
     const module = AppModule.register({ config, databaseUrl: config.database.url ?? embedded!.url });
+    // Logs are buffered until pino (LoggingModule) is in place, then all go through it.
+    const { metricsPort } = config.observability;
     const http =
       config.role === 'monitor'
         ? undefined
         : configureHttpApp(
-            await NestFactory.create<NestExpressApplication>(module, { bodyParser: false }),
+            await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, bufferLogs: true }),
             config,
           );
-    const app = http ?? (await NestFactory.createApplicationContext(module));
+    // A monitor process has no API; with METRICS_PORT it serves /metrics and /health/* there.
+    const opsOnly =
+      config.role === 'monitor' && metricsPort !== undefined
+        ? await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true })
+        : undefined;
+    const app = http ?? opsOnly ?? (await NestFactory.createApplicationContext(module, { bufferLogs: true }));
+    app.useLogger(app.get(PinoLogger));
 
     // On SIGINT/SIGTERM: close the app (followers, sockets, pool), then the embedded database.
     let closing = false;
@@ -70,9 +79,12 @@ async function bootstrap(): Promise<void> {
       logger.log(
         `Listening on http://${config.http.host}:${config.http.port} (docs at /docs, role ${config.role})`,
       );
+    } else if (opsOnly) {
+      await opsOnly.listen(metricsPort!, config.http.host);
+      logger.log(`Monitor running; /metrics and /health/* on http://${config.http.host}:${metricsPort}`);
     } else {
       await app.init();
-      logger.log('Monitor running (no HTTP)');
+      logger.log('Monitor running (no HTTP; set METRICS_PORT for /metrics and /health/*)');
     }
   } catch (error) {
     await stopEmbedded();

@@ -52,6 +52,50 @@ describe('service process', () => {
     }
   }, 60_000);
 
+  it('logs JSON lines in production, without the secrets of its configuration', async () => {
+    const database = await createTestDatabase();
+    const key = 'k3yInThePath0123456789abcdefXYZ';
+    const jwt = 'production-jwt-secret-0123456789-abcdefgh';
+    const closed = await freePort();
+    const service = spawnService({
+      NODE_ENV: 'production',
+      APP_ROLE: 'monitor',
+      DATABASE_URL: database.url,
+      JWT_SECRET: jwt,
+      DEVNET_ENABLED: 'false',
+      // Nothing listens there: the follower fails and says so.
+      RPC_URL_SEPOLIA: `http://user:pw-secret-1@127.0.0.1:${closed}/v2/${key}?apiKey=${key}`,
+      MONITOR_STALL_TIMEOUT_MS: '1000',
+    });
+    try {
+      await waitFor(
+        () => (/leading sepolia[^]*failed/.test(service.output()) ? true : undefined),
+        30_000,
+        'the sepolia follower to fail',
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\n${service.output().slice(-3000)}`);
+      });
+      const lines = service
+        .output()
+        .split('\n')
+        .filter((line) => line.trim() !== '');
+      for (const line of lines) {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        expect(typeof entry.level).toBe('string');
+        expect(typeof entry.time).toBe('string');
+        expect(typeof entry.msg).toBe('string');
+      }
+      expect(lines.some((line) => (JSON.parse(line) as { context?: string }).context !== undefined)).toBe(
+        true,
+      );
+      for (const secret of [key, jwt, 'pw-secret-1']) expect(service.output()).not.toContain(secret);
+    } finally {
+      service.child.kill('SIGTERM');
+      await service.exited;
+      await database.drop();
+    }
+  }, 60_000);
+
   describe('zero-setup start on the embedded database', () => {
     let dataDir: string;
 

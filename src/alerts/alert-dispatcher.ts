@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import type { AppConfig } from '../config/config.js';
@@ -8,6 +8,7 @@ import { InjectConfig } from '../config/config.module.js';
 import { type NewEvent, type PriceAlertEventData, userRoom } from '../events/domain-events.js';
 import { EventBus } from '../events/event-bus.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { EmailDeliveryWorker } from '../notifications/email-delivery.worker.js';
 import { webhookUserRoom } from '../webhooks/webhook-events.js';
 import { type AlertChannel, type Firing, thresholdText, type TickResult } from './evaluator/rule.js';
@@ -50,6 +51,7 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
     private readonly eventBus: EventBus,
     private readonly emailWorker: EmailDeliveryWorker,
     @InjectConfig() private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   /** Synchronous and O(changed): the tick's hot path ends here. */
@@ -111,6 +113,7 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
   private async write(queued: Firing[], states: Map<string, boolean>): Promise<void> {
     const firings: FiringRecord[] = queued.map((firing) => ({ id: randomUUID(), firing }));
     let emails = 0;
+    let fired = 0;
     const logged = await this.dataSource.transaction(async (manager) => {
       if (states.size > 0) {
         await manager.query(
@@ -121,6 +124,7 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
       }
       if (firings.length === 0) return [];
       const recorded = await this.recordFirings(manager, firings);
+      fired = recorded.length;
       const { events, deliveries } = this.deliveriesOf(recorded);
       emails = deliveries.filter((d) => d.channel === 'email').length;
       const logged = await this.eventLog.append(manager, events);
@@ -149,6 +153,7 @@ export class AlertDispatcher implements BeforeApplicationShutdown {
       );
       return logged;
     });
+    this.metrics?.alertFirings.inc(fired);
     this.eventBus.publish(logged);
     if (emails > 0) this.emailWorker.kick();
   }

@@ -1,8 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { DEVNET_KEY, DevnetService } from '../devnet/devnet.service.js';
+import { RepeatedWarning } from '../logging/repeated-warning.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ALCHEMY_NETWORKS, AlchemyChainClient } from './alchemy-chain-client.js';
 import { type ChainClient, ChainClientFactory } from './chain-client.js';
 import { JsonRpcChainClient } from './json-rpc-chain-client.js';
@@ -22,11 +24,13 @@ export type ChainEndpoint =
 @Injectable()
 export class ConfiguredChainClientFactory extends ChainClientFactory {
   private readonly logger = new Logger('ChainClientFactory');
-  private readonly reportedMissing = new Set<string>();
+  /** Per network key: asked again and again (each leadership attempt), said once then slower. */
+  private readonly missing = new Map<string, RepeatedWarning>();
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
     private readonly devnet: DevnetService,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     super();
   }
@@ -54,15 +58,16 @@ export class ConfiguredChainClientFactory extends ChainClientFactory {
       chainId: network.chainId,
       pollIntervalMs: this.config.monitor.pollIntervalMs,
       stallTimeoutMs: this.config.monitor.stallTimeoutMs,
+      onRequest: this.metrics?.rpcObserver(network.key),
     };
     if (endpoint === null) {
-      if (!this.reportedMissing.has(network.key)) {
-        this.reportedMissing.add(network.key);
-        this.logger.warn(
-          `network ${network.key} (chain ${network.chainId}) has no endpoint: set ${rpcUrlVariable(network.key)}` +
-            `${ALCHEMY_NETWORKS.has(network.chainId) ? ' or ALCHEMY_API_KEY' : ''}; it is not followed`,
-        );
-      }
+      let warning = this.missing.get(network.key);
+      if (!warning)
+        this.missing.set(network.key, (warning = new RepeatedWarning((m) => this.logger.warn(m))));
+      warning.warn(
+        `network ${network.key} (chain ${network.chainId}) has no endpoint: set ${rpcUrlVariable(network.key)}` +
+          `${ALCHEMY_NETWORKS.has(network.chainId) ? ' or ALCHEMY_API_KEY' : ''}; it is not followed`,
+      );
       return null;
     }
     switch (endpoint.adapter) {

@@ -37,7 +37,12 @@ export interface ChainClientOptions {
    * `debug_traceBlockByHash` and the `callTracer` (default true).
    */
   debugTraces?: boolean;
+  /** Told of every JSON-RPC request once it settled (metrics). */
+  onRequest?: (method: string, outcome: RpcOutcome, seconds: number) => void;
 }
+
+/** `ok`; `rpc_error`: the node answered with an error; `failed`: no answer (transport, timeout). */
+export type RpcOutcome = 'ok' | 'rpc_error' | 'failed';
 
 /**
  * How many blocks' trace-derived statuses are kept for receiptStatuses (a follower asks right
@@ -250,6 +255,25 @@ export abstract class RpcChainClient extends ChainClient {
     super();
     this.chainId = options.chainId;
     this.logger = new Logger(`${new.target.name}:${options.name}`);
+    const observe = options.onRequest;
+    if (observe) {
+      // Wraps the adapter's own `request` (on the prototype already) so every adapter is timed alike.
+      const request = this.request;
+      this.request = async <T>(method: string, params: readonly unknown[]): Promise<T> => {
+        const start = performance.now();
+        let outcome: RpcOutcome = 'failed';
+        try {
+          const result = await request.call(this, method, params);
+          outcome = 'ok';
+          return result as T;
+        } catch (error) {
+          if (error instanceof RpcResponseError) outcome = 'rpc_error';
+          throw error;
+        } finally {
+          observe(method, outcome, (performance.now() - start) / 1000);
+        }
+      };
+    }
   }
 
   protected abstract request<T>(method: string, params: readonly unknown[]): Promise<T>;

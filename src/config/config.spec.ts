@@ -74,6 +74,36 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ ADMIN_EMAILS: 'ops@example.com,nobody' })).toThrow(
       /ADMIN_EMAILS has an invalid email "nobody"/,
     );
+  it('reads the observability settings: log level and format by environment, metrics token and port', () => {
+    expect(loadConfig({}).observability).toEqual({
+      logLevel: 'info',
+      logFormat: 'pretty',
+      metricsToken: undefined,
+      metricsPort: undefined,
+    });
+    expect(loadConfig({ NODE_ENV: 'production' }).observability.logFormat).toBe('json');
+    const set = loadConfig({
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'json',
+      METRICS_TOKEN: 'token-token-token-1',
+      METRICS_PORT: '9464',
+    }).observability;
+    expect(set).toEqual({
+      logLevel: 'debug',
+      logFormat: 'json',
+      metricsToken: 'token-token-token-1',
+      metricsPort: 9464,
+    });
+    let message = '';
+    try {
+      loadConfig({ LOG_LEVEL: 'loud', LOG_FORMAT: 'xml', METRICS_TOKEN: 'short', METRICS_PORT: '0' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('LOG_LEVEL must be one of');
+    expect(message).toContain('LOG_FORMAT must be one of json, pretty');
+    expect(message).toContain('METRICS_TOKEN must be at least 16 characters');
+    expect(message).toContain('METRICS_PORT must be a whole number');
   });
 
   it('refuses a short JWT secret', () => {

@@ -110,8 +110,20 @@ export interface AppConfig {
     readonly secretOverlapSeconds: number;
     /** Fallback poll of the event log and due retries (new events in this process wake it at once). */
     readonly pollIntervalMs: number;
+  readonly observability: {
+    /** `silent` turns application logs off (the test helpers' default). */
+    readonly logLevel: LogLevel;
+    /** `json`: one JSON object a line (production); `pretty`: coloured lines (development). */
+    readonly logFormat: 'json' | 'pretty';
+    /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+    readonly metricsToken: string | undefined;
+    /** Role `monitor`: serve /metrics and /health/* on this port (unset: no HTTP listener). */
+    readonly metricsPort: number | undefined;
   };
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -271,6 +283,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
   for (const email of adminEmails) {
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) r.problems.push(`ADMIN_EMAILS has an invalid email "${email}"`);
   }
+  const metricsToken = r.optional('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    r.problems.push('METRICS_TOKEN must be at least 16 characters');
+  }
+  const metricsPort =
+    r.optional('METRICS_PORT') === undefined ? undefined : r.int('METRICS_PORT', 0, 1, 65535);
 
   const dataDir = r.string('DATA_DIR', './data');
   const config: AppConfig = {
@@ -349,6 +367,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
       endpointConcurrency: r.int('WEBHOOK_ENDPOINT_CONCURRENCY', 8, 1, 256),
       secretOverlapSeconds: r.int('WEBHOOK_SECRET_OVERLAP_SECONDS', 86_400, 0, 30 * 86_400),
       pollIntervalMs: r.int('WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
+    observability: {
+      logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+      logFormat: r.oneOf(
+        'LOG_FORMAT',
+        ['json', 'pretty'] as const,
+        nodeEnv === 'development' ? 'pretty' : 'json',
+      ),
+      metricsToken,
+      metricsPort,
     },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { BlockHead, ChainBlock, ChainClient, Unsubscribe } from '../chain/chain-client.js';
 import type { LoggedEvent } from '../events/domain-events.js';
 import type { EventBus } from '../events/event-bus.js';
+import { RepeatedWarning } from '../logging/repeated-warning.js';
 import { detectDeposits, mapBounded } from './detect.js';
 import type { MonitorRepository } from './monitor.repository.js';
 import type { FollowerObserver } from './network-status.reporter.js';
@@ -24,6 +25,22 @@ export interface FollowerOptions {
   fetchConcurrency: number;
   /** Told of heads, cursor moves and failures (the network's status). */
   observer?: FollowerObserver;
+  /** Behind the head, or failing, for this long without progress = stalled (status()). */
+  stallTimeoutMs?: number;
+  metrics?: FollowerMetrics;
+}
+
+/** Metrics hooks (MetricsService); the follower does not depend on how they are recorded. */
+export interface FollowerMetrics {
+  headSeen(network: string, number: bigint): void;
+  reorg(network: string, depth: bigint): void;
+}
+
+export interface FollowerStatus {
+  head: bigint | undefined;
+  cursor: bigint | undefined;
+  /** Stopped, or behind the announced head / failing for longer than stallTimeoutMs. */
+  stalled: boolean;
 }
 
 interface ScannedBatch {
@@ -63,6 +80,7 @@ const toWindowBlock = (b: BlockHead): WindowBlock => ({
  */
 export class ChainFollower {
   private readonly logger: Logger;
+  private readonly headUnavailable: RepeatedWarning;
   private window: WindowBlock[] = [];
   private walletSeq = 0n;
   private tokens: WatchedToken[] = [];
@@ -88,6 +106,10 @@ export class ChainFollower {
   private internalTransfers: boolean | undefined;
   private readonly syncTask: Task;
   private readonly backfillTask: Task;
+  /** Since when the cursor is behind the announced head without a commit (status()). */
+  private behindSince: number | undefined;
+  /** Since when sync or the head read keeps failing (status()). */
+  private failingSince: number | undefined;
 
   constructor(
     readonly network: MonitoredNetwork,
@@ -100,6 +122,7 @@ export class ChainFollower {
     private readonly onFatal: (error: Error) => void,
   ) {
     this.logger = new Logger(`ChainFollower:${network.key}`);
+    this.headUnavailable = new RepeatedWarning((message) => this.logger.warn(message));
     this.syncTask = new Task(
       () => this.sync(),
       (error) => this.failed('sync', error),
@@ -108,6 +131,16 @@ export class ChainFollower {
       () => this.runBackfills(),
       (error) => this.failed('wallet backfill', error),
     );
+  }
+
+  status(now = Date.now()): FollowerStatus {
+    const stall = this.options.stallTimeoutMs ?? 30_000;
+    const since = (t: number | undefined) => t !== undefined && now - t > stall;
+    return {
+      head: this.target?.number,
+      cursor: this.tip?.number,
+      stalled: this.stopped || since(this.behindSince) || since(this.failingSince),
+    };
   }
 
   /** The cursor (last processed block); undefined before start. */
@@ -170,17 +203,23 @@ export class ChainFollower {
     // Every head is news: higher, a lower/equal height under another hash (a reorg), or a lower block
     // we hold — a late announcement or a rollback to it, which sync tells apart by asking the node.
     if (head.hash === this.target?.hash) return;
+    this.options.metrics?.headSeen(this.network.key, head.number);
     this.target = head;
     this.options.observer?.head(head.number);
+    if (head.hash !== this.tip?.hash) this.behindSince ??= Date.now();
     this.syncTask.wake();
   }
 
   private fetchHead(): void {
     if (this.stopped) return;
     this.client.latestHead().then(
-      (head) => this.onHead(head),
+      (head) => {
+        this.headUnavailable.clear();
+        this.onHead(head);
+      },
       (error: unknown) => {
-        this.logger.warn(`latest head unavailable: ${(error as Error).message}`);
+        this.failingSince ??= Date.now();
+        this.headUnavailable.warn(`latest head unavailable: ${(error as Error).message}`);
         this.later(() => this.fetchHead(), RETRY_MAX_MS);
       },
     );
@@ -215,6 +254,7 @@ export class ChainFollower {
         continue;
       }
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
+        this.behindSince = this.failingSince = undefined;
         if (walletSeq > this.walletSeq) {
           const scheduled = await this.repository.syncWallets(this.network, tip, {
             seen: this.walletSeq,
@@ -259,6 +299,7 @@ export class ChainFollower {
 
   private async rewindTo(ancestor: WindowBlock): Promise<void> {
     this.prefetched = undefined;
+    this.options.metrics?.reorg(this.network.key, this.tip!.number - ancestor.number);
     const events = await this.repository.rewind(this.network, this.tip!, ancestor);
     this.window = this.window.filter((b) => b.number <= ancestor.number);
     this.options.observer?.cursor(ancestor.number);
@@ -374,6 +415,8 @@ export class ChainFollower {
     if (this.window.length > kept) this.window.splice(0, this.window.length - kept);
     this.walletSeq = walletSeq;
     this.options.observer?.cursor(this.tip!.number);
+    this.failingSince = undefined;
+    if (this.behindSince !== undefined) this.behindSince = Date.now(); // progress: the stall clock restarts
     this.publish(result.events);
     if (result.backfillsScheduled) this.backfillTask.wake();
     const internal = this.client.internalTransfers;
@@ -426,6 +469,7 @@ export class ChainFollower {
     );
     const gone = recorded.filter((b, i) => onChain[i] !== b.hash);
     const events = await this.repository.resetWindow(this.network, tip, restart, gone);
+    this.options.metrics?.reorg(this.network.key, tip.number - first.number + 1n); // at least that deep
     this.window = [restart];
     this.publish(events);
   }
@@ -512,6 +556,7 @@ export class ChainFollower {
       this.onFatal(error);
       return undefined;
     }
+    this.failingSince ??= Date.now();
     this.logger.warn(`${what} failed, retrying: ${(error as Error).message}`);
     this.options.observer?.failed(`${what} failed: ${(error as Error).message}`);
     return 0;

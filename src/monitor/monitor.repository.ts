@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import type { Hex } from '../common/evm.js';
 import type { DepositStateRow } from '../deposits/dto/deposit-response.dto.js';
 import type { LoggedEvent, NewEvent } from '../events/domain-events.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { depositEvent, type DepositEventType } from './deposit-events.js';
 import {
   CursorMovedError,
@@ -117,6 +118,7 @@ export class MonitorRepository {
   constructor(
     private readonly dataSource: DataSource,
     private readonly eventLog: EventLogRepository,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async enabledNetworks(): Promise<MonitoredNetwork[]> {
@@ -244,7 +246,7 @@ export class MonitorRepository {
         backfillsScheduled = await this.scheduleBackfills(m, network, input.walletSeq, blocks[0].number - 1n);
       }
       if (input.settle) await this.updateConfirmations(m, out, network, last.number, input.settle.finalized);
-    });
+    }, 'commit_blocks');
     return { events, backfillsScheduled };
   }
 
@@ -272,7 +274,7 @@ export class MonitorRepository {
         [network.id, ancestor.number.toString()],
       );
       this.collect(out, network, 'deposit.orphaned', orphaned);
-    });
+    }, 'rewind');
   }
 
   /**
@@ -422,7 +424,7 @@ export class MonitorRepository {
       }
       await this.upsertDeposits(m, out, network, input.deposits, tip, input.finalized);
       await this.updateConfirmations(m, out, network, tip, input.finalized);
-    });
+    }, 'wallet_backfill');
     return { committed, events };
   }
 
@@ -445,7 +447,7 @@ export class MonitorRepository {
       );
       if (!cursor) return;
       await this.updateConfirmations(m, out, network, BigInt(cursor.block_number), finalized);
-    });
+    }, 'settle');
   }
 
   /**
@@ -480,12 +482,22 @@ export class MonitorRepository {
 
   private async inTransaction(
     work: (manager: EntityManager, events: NewEvent[]) => Promise<void>,
+    operation = 'other',
   ): Promise<LoggedEvent[]> {
-    return this.dataSource.transaction(async (manager) => {
+    // Phases timed for the slow-commit tail (deposit_monitor_commit_seconds, docs/monitor.md).
+    const timer = this.metrics?.commitTimer(operation);
+    const logged = await this.dataSource.transaction(async (manager) => {
+      timer?.mark('acquire');
       const events: NewEvent[] = [];
       await work(manager, events);
-      return this.eventLog.append(manager, events);
+      timer?.mark('statements');
+      const appended = await this.eventLog.append(manager, events);
+      timer?.mark('event_log_append');
+      return appended;
     });
+    timer?.mark('commit');
+    timer?.done();
+    return logged;
   }
 
   /**

@@ -5,7 +5,8 @@ import { ChainClientFactory } from '../chain/chain-client.js';
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { EventBus } from '../events/event-bus.js';
-import { ChainFollower } from './chain-follower.js';
+import { type FollowedNetwork, MetricsService } from '../metrics/metrics.service.js';
+import { ChainFollower, type FollowerMetrics } from './chain-follower.js';
 import { MonitorRepository } from './monitor.repository.js';
 import type { MonitoredNetwork } from './monitor.types.js';
 import { NetworkLeadership } from './network-leadership.js';
@@ -34,6 +35,14 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
   /** Network changes are applied one at a time, in the order they were notified. */
   private reconciling: Promise<void> = Promise.resolve();
   private closed = false;
+  private stopMetrics: (() => void) | undefined;
+  private readonly followerMetrics: FollowerMetrics = {
+    headSeen: (network, number) => this.metrics.headSeen(network, number),
+    reorg: (network, depth) => {
+      this.metrics.reorgs.inc({ network });
+      this.metrics.reorgDepth.observe({ network }, Number(depth));
+    },
+  };
 
   constructor(
     @InjectConfig() private readonly config: AppConfig,
@@ -43,6 +52,7 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
     private readonly listener: WalletChangeListener,
     private readonly bus: EventBus,
     private readonly clients: ChainClientFactory,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -56,12 +66,14 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
       networksChanged: (networkId) => this.enqueueReconcile(networkId),
     });
     await this.reconciling;
+    this.stopMetrics = this.metrics.followChains(() => this.networkStatus());
     const keys = [...this.leaderships.values()].map((l) => l.network.key);
     this.logger.log(`Monitor started for ${keys.join(', ') || 'no networks'}`);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.closed = true;
+    this.stopMetrics?.();
     await this.listener.stop();
     await this.reconciling;
     const leaderships = [...this.leaderships.values()];
@@ -72,6 +84,23 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
   /** Networks this process is following right now (keys). */
   leading(): string[] {
     return [...this.leaderships.values()].filter((l) => l.isLeader).map((l) => l.network.key);
+  }
+
+  /**
+   * Every enabled network as this process sees it: `up` only where it leads and its follower is
+   * not stalled (a standby reports 0: alert on the maximum over processes, docs/operations.md).
+   */
+  networkStatus(): FollowedNetwork[] {
+    return [...this.leaderships.values()].map((l) => {
+      const status = l.isLeader ? l.currentFollower?.status() : undefined;
+      return {
+        network: l.network.key,
+        leading: l.isLeader,
+        head: status?.head,
+        cursor: status?.cursor,
+        up: status !== undefined && !status.stalled,
+      };
+    });
   }
 
   private followers(): ChainFollower[] {
@@ -118,7 +147,7 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private startLeadership({ enabled: _, ...network }: MonitoredNetwork & { enabled: boolean }): void {
-    const { windowSize, backfillBatchSize } = this.config.monitor;
+    const { windowSize, backfillBatchSize, stallTimeoutMs } = this.config.monitor;
     const reporter = new NetworkStatusReporter(this.dataSource, network.id, network.key);
     const leadership = new NetworkLeadership(network, {
       databaseUrl: databaseUrlOf(this.dataSource),
@@ -133,7 +162,14 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
           this.repository,
           this.watch,
           this.bus,
-          { windowSize, backfillBatchSize, fetchConcurrency: FETCH_CONCURRENCY, observer: reporter },
+          {
+            windowSize,
+            backfillBatchSize,
+            fetchConcurrency: FETCH_CONCURRENCY,
+            stallTimeoutMs,
+            observer: reporter,
+            metrics: this.followerMetrics,
+          },
           onFatal,
         ),
     });

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { ChainClient } from '../chain/chain-client.js';
 import { rpcUrlVariable } from '../chain/chain-client.factory.js';
 import { ChainIdMismatchError } from '../chain/rpc-chain-client.js';
+import { RepeatedWarning } from '../logging/repeated-warning.js';
 import type { ChainFollower } from './chain-follower.js';
 import type { MonitoredNetwork } from './monitor.types.js';
 import type { NetworkStatusReporter } from './network-status.reporter.js';
@@ -35,6 +36,8 @@ export const leaderLockKey = (networkKey: string): string => `cdm-monitor:${netw
  */
 export class NetworkLeadership {
   private readonly logger: Logger;
+  /** A node or database that stays down: said once, then at a slowing rate with a count. */
+  private readonly failing: RepeatedWarning;
   private connection: pg.Client | undefined;
   private client: ChainClient | undefined;
   private follower: ChainFollower | undefined;
@@ -51,6 +54,7 @@ export class NetworkLeadership {
     private readonly options: LeadershipOptions,
   ) {
     this.logger = new Logger(`Leadership:${network.key}`);
+    this.failing = new RepeatedWarning((message) => this.logger.warn(message));
   }
 
   get isLeader(): boolean {
@@ -96,6 +100,7 @@ export class NetworkLeadership {
     try {
       if (this.follower) {
         await this.connection!.query('SELECT 1');
+        this.failing.clear();
       } else {
         const connection = this.connection ?? (await this.connect());
         const [row] = (
@@ -111,7 +116,7 @@ export class NetworkLeadership {
         }
       }
     } catch (error) {
-      this.logger.warn(
+      this.failing.warn(
         `${this.follower ? 'lock connection' : 'taking the lead'} failed: ${(error as Error).message}`,
       );
       await this.release();

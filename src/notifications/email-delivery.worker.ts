@@ -3,12 +3,14 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  Optional,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 import { backoffDelay } from '../alerts/feed/backoff.js';
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { composeAlertEmail, type FiringLine } from './alert-email.js';
 import { Mailer, PermanentEmailError } from './mailer.js';
 
@@ -50,6 +52,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, BeforeApplic
     private readonly dataSource: DataSource,
     private readonly mailer: Mailer,
     @InjectConfig() private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     this.pollMs = Math.min(1000, config.smtp.retryBaseMs);
   }
@@ -146,6 +149,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, BeforeApplic
           WHERE id = $1`,
         [delivery.id, attempt, describeError(error), giveUp, delayMs / 1000],
       );
+      this.metrics?.notifications.inc({ channel: 'email', outcome: 'failed' });
       this.logger.warn(
         `email delivery ${delivery.id} attempt ${attempt} failed (${describeError(error)})` +
           (giveUp ? '; giving up' : `; retrying in ${delayMs} ms`),
@@ -158,6 +162,7 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, BeforeApplic
         WHERE id = $1`,
       [delivery.id, attempt],
     );
+    this.metrics?.notifications.inc({ channel: 'email', outcome: 'sent' });
   }
 }
 

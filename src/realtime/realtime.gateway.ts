@@ -1,4 +1,4 @@
-import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -17,6 +17,7 @@ import { InjectConfig } from '../config/config.module.js';
 import { userRoom } from '../events/domain-events.js';
 import { EventBus } from '../events/event-bus.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { type Ack, parseEventId, parseSubscribe } from './dto/subscribe.dto.js';
 import { OriginPolicy } from './origin-policy.js';
 import type { RealtimeAdapter } from './realtime.adapter.js';
@@ -101,6 +102,7 @@ export class RealtimeGateway
     private readonly eventLog: EventLogRepository,
     @InjectConfig() private readonly config: AppConfig,
     private readonly engine: RealtimeEngine,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   afterInit(server: Server): void {
@@ -118,6 +120,7 @@ export class RealtimeGateway
         errorHandler: (error) => this.logger.warn(`socket.io ${this.engine.kind} adapter: ${error.message}`),
       }) as unknown as Parameters<Server['adapter']>[0],
     );
+    this.metrics?.countSockets(() => server.of('/').sockets.size);
     const origins = new OriginPolicy(this.config.http.corsOrigins);
     server.engine.use(origins.middleware);
     server.engine.opts.allowRequest = (req, callback) =>

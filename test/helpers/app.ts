@@ -41,14 +41,13 @@ export async function startTestApp(
     // Suites sign up many accounts from 127.0.0.1; the limits have their own suite (hardening).
     AUTH_RATE_LIMIT_PER_IP: '1000000',
     AUTH_RATE_LIMIT_PER_ACCOUNT: '1000000',
+    // Application logs stay out of the test output; LOG_LEVEL=debug npm test … shows them.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...env,
   });
   const module = AppModule.register({ config, databaseUrl: db.url });
   const app = configureHttpApp(
-    await NestFactory.create<NestExpressApplication>(module, {
-      bodyParser: false,
-      logger: ['error', 'warn'],
-    }),
+    await NestFactory.create<NestExpressApplication>(module, { bodyParser: false, bufferLogs: true }),
     config,
   ) as NestExpressApplication;
   await app.listen(0, '127.0.0.1');

@@ -7,8 +7,9 @@ import { createDataSource } from '../../src/database/data-source.js';
 import { runMigrationsLocked } from '../../src/database/migrate.js';
 import { type Anvil, sendEth, startAnvil } from '../helpers/anvil.js';
 import { TEST_JWT_SECRET } from '../helpers/app.js';
+import { sample } from '../helpers/metrics.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { type ServiceProcess, spawnService, waitFor } from '../helpers/process.js';
+import { freePort, type ServiceProcess, spawnService, waitFor } from '../helpers/process.js';
 import { randomAddress, synced } from './monitor-helpers.js';
 
 /**
@@ -24,8 +25,9 @@ describe('monitor processes', () => {
   /** Every deposit sent: tx hash → value. All succeed. */
   const sent = new Map<Hex, bigint>();
 
-  const spawnMonitor = (): ServiceProcess => {
+  const spawnMonitor = (env: Record<string, string> = {}): ServiceProcess => {
     const service = spawnService({
+      ...env,
       APP_ROLE: 'monitor',
       DATABASE_URL: database.url,
       DEVNET_ENABLED: 'false',
@@ -134,9 +136,11 @@ describe('monitor processes', () => {
   }, 120_000);
 
   it('runs one leader per network; a standby takes over within seconds of a kill -9', async () => {
-    const first = spawnMonitor();
+    // Each monitor process serves its own /metrics and /health/* on METRICS_PORT.
+    const ports = [await freePort(), await freePort()];
+    const first = spawnMonitor({ METRICS_PORT: String(ports[0]), HOST: '127.0.0.1' });
     await waitFor(() => (leads(first) ? true : undefined), 30_000, 'the first monitor to lead');
-    const second = spawnMonitor();
+    const second = spawnMonitor({ METRICS_PORT: String(ports[1]), HOST: '127.0.0.1' });
     await waitFor(
       () => (second.output().includes('standby for devnet') ? true : undefined),
       30_000,
@@ -154,6 +158,18 @@ describe('monitor processes', () => {
       [`cdm-monitor-lock:devnet`],
     );
     expect(holders?.n).toBe(1);
+    const scrape = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const followerUp = async (port: number) =>
+      sample(await scrape(port), 'deposit_monitor_follower_up', { network: 'devnet' });
+    await waitFor(
+      async () => ((await followerUp(ports[0])) === 1 ? true : undefined),
+      10_000,
+      'the leader up',
+    );
+    expect(await followerUp(ports[1])).toBe(0); // a standby: alert on the maximum over processes
+    for (const port of ports) expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+    // Only what a monitor serves: no API there.
+    expect((await fetch(`http://127.0.0.1:${ports[1]}/networks`)).status).toBe(404);
 
     await kill(first);
     const killedAt = Date.now();

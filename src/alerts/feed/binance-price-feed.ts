@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import WebSocket from 'ws';
 
+import { RepeatedWarning } from '../../logging/repeated-warning.js';
 import { backoffDelay } from './backoff.js';
 import { type BinanceStream, combinedStreamUrl, parseBinanceMessage } from './binance-messages.js';
 import { type FeedStatus, PriceFeed, type PriceTick } from './price-feed.js';
@@ -49,6 +50,8 @@ const DEFAULTS = {
  */
 export class BinancePriceFeed extends PriceFeed {
   private readonly logger = new Logger('BinanceFeed');
+  /** The exchange unreachable: logged once, then at a slowing rate with a count. */
+  private readonly unreachable = new RepeatedWarning((message) => this.logger.warn(message));
   private readonly options: Required<BinanceFeedOptions>;
   private readonly listeners = new Set<(tick: PriceTick) => void>();
   private readonly sender: RateLimitedSender;
@@ -123,7 +126,11 @@ export class BinancePriceFeed extends PriceFeed {
           );
       this.reconnectDelays.push(delay);
       if (this.reconnectDelays.length > 100) this.reconnectDelays.shift();
-      this.logger.warn(`feed connection ended (${outcome.reason}); reconnecting in ${delay} ms`);
+      const message = `feed connection ended (${outcome.reason}); reconnecting in ${delay} ms`;
+      if (planned || outcome.delivered) {
+        this.unreachable.clear();
+        this.logger.warn(message);
+      } else this.unreachable.warn(message);
       await this.sleep(delay);
     }
   }

@@ -21,6 +21,11 @@ export interface FeedStatus {
   lastMessageAtMs: number | undefined;
 }
 
+/** Connected, and its last message is younger than `staleMs` (what readiness and metrics call up). */
+export function feedIsUp(status: FeedStatus, staleMs: number, now = Date.now()): boolean {
+  return status.connected && status.lastMessageAtMs !== undefined && now - status.lastMessageAtMs <= staleMs;
+}
+
 /** A live source of prices (the DI token; Binance is the adapter). */
 export abstract class PriceFeed {
   abstract readonly symbols: readonly string[];
