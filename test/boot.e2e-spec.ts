@@ -69,7 +69,7 @@ describe('service process', () => {
     });
     try {
       await waitFor(
-        () => (/leading sepolia[^]*failed/.test(service.output()) ? true : undefined),
+        () => (/Leadership:sepolia[^\n]*failed/.test(service.output()) ? true : undefined),
         30_000,
         'the sepolia follower to fail',
       ).catch((error: Error) => {
