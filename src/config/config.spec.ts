@@ -74,6 +74,8 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ ADMIN_EMAILS: 'ops@example.com,nobody' })).toThrow(
       /ADMIN_EMAILS has an invalid email "nobody"/,
     );
+  });
+
   it('reads the observability settings: log level and format by environment, metrics token and port', () => {
     expect(loadConfig({}).observability).toEqual({
       logLevel: 'info',
