@@ -308,9 +308,32 @@ describe('Web app in Chromium', () => {
     await delivery.getByText('2 attempts:').waitFor();
     expect(receiver.received[1].headers['webhook-id']).toBe(receiver.received[0].headers['webhook-id']);
 
+    // More deliveries than a page (20): "Load more" follows next_cursor to the oldest one.
+    const token = await page.evaluate(
+      () =>
+        JSON.parse((globalThis as unknown as Browser).localStorage.getItem('cdm.session')!).token as string,
+    );
+    const endpointId = (await card.getAttribute('data-endpoint'))!;
+    for (let i = 0; i < 20; i++) {
+      await app
+        .http()
+        .post(`/webhooks/${endpointId}/test`)
+        .set('Authorization', `Bearer ${token}`)
+        .expect(202);
+    }
+    await waitFor(() => (receiver.received.length === 22 ? true : undefined), TIMEOUT, '20 more tests');
+    await page.reload();
+    const deliveries = page.getByRole('list', { name: 'Deliveries' }).locator('li.delivery');
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
+    expect(await deliveries.count()).toBe(21);
+    await deliveries.last().getByText('2 attempts:').waitFor();
+
+    // After the reload the secret is gone for good.
+    expect(await notice.count()).toBe(0);
+    expect(await page.getByText(secret).count()).toBe(0);
+
     // Pause and resume; rotate the secret (shown once, again).
-    await notice.getByRole('button', { name: 'Done' }).click();
-    await notice.waitFor({ state: 'detached' });
     await card.getByRole('button', { name: /^Pause/ }).click();
     await card.getByText('Paused', { exact: true }).waitFor();
     await card.getByRole('button', { name: /^Resume/ }).click();
