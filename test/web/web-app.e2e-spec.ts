@@ -3,12 +3,15 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { BrowserContext, Page } from 'playwright-core';
+import { Webhook } from 'standardwebhooks';
 
 import { checksumAddress } from '../../src/common/evm.js';
 import { type Anvil, sendEth, startAnvil } from '../helpers/anvil.js';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../helpers/app.js';
 import { BinanceStreamServer } from '../helpers/binance-stream-server.js';
 import { launchChromium, type TestBrowser } from '../helpers/browser.js';
+import { waitFor } from '../helpers/process.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /**
  * The web app in real Chromium against the real service: role `all` (API, gateway, monitor) on
@@ -43,6 +46,7 @@ describe('Web app in Chromium', () => {
   let browser: TestBrowser;
   let contextA: BrowserContext;
   let page: Page;
+  let receiver: WebhookReceiver;
   /** Console errors and uncaught exceptions of every page; `expected` lists the ones a step causes on purpose. */
   const consoleErrors: string[] = [];
   let expected: RegExp[] = [];
@@ -88,7 +92,11 @@ describe('Web app in Chromium', () => {
       ALERT_SYMBOLS: 'BTCUSDT,ETHUSDT',
       PRICE_STREAM_INTERVAL_MS: '200',
       ALERT_COALESCE_MS: '100',
+      // The test's webhook receiver listens on 127.0.0.1.
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      WEBHOOK_POLL_INTERVAL_MS: '100',
     });
+    receiver = await startWebhookReceiver();
     await exchange.waitForConnections(1);
     contextA = await browser.newContext();
     page = await newPage(contextA);
@@ -97,6 +105,7 @@ describe('Web app in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await app?.close();
+    await receiver?.close();
     await exchange?.close();
     await anvil?.stop();
   });
@@ -242,6 +251,113 @@ describe('Web app in Chromium', () => {
     await edited.waitFor({ state: 'detached' });
   });
 
+  it('adds a webhook endpoint, shows its secret once, sends a test and shows the delivery', async () => {
+    // The alert notifications of the test before would cover the page's screenshot.
+    for (const dismiss of await page.getByRole('button', { name: /^Dismiss/ }).all()) await dismiss.click();
+    await nav(page, 'Webhooks');
+    await page.getByRole('heading', { name: 'Webhooks', exact: true }).waitFor();
+    await page.getByText('No endpoints yet.').waitFor();
+    // A URL the API refuses: its message shows next to the field.
+    expected = [/status of 400/];
+    await page.getByLabel('URL', { exact: true }).fill('ftp://example.com/hook');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    const error = page.locator('#webhook-url-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe('url must use http or https');
+    expect(await page.getByLabel('URL', { exact: true }).getAttribute('aria-describedby')).toBe(
+      'webhook-url-error',
+    );
+    expected = [];
+    await page.getByLabel('URL', { exact: true }).fill(receiver.url);
+    await page.getByLabel('Description', { exact: true }).fill('Ledger');
+    await page.getByLabel('Deposit completed').check();
+    await page.getByLabel('Price alert triggered').check();
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    const notice = page.getByRole('status', { name: 'Signing secret' });
+    await notice.getByText('it won’t be shown again').waitFor();
+    const secret = (await notice.locator('[data-testid="webhook-secret"]').textContent())!;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
+    await notice.getByRole('button', { name: 'Copy secret' }).waitFor();
+    const card = page
+      .getByRole('list', { name: 'Endpoints' })
+      .getByRole('listitem')
+      .filter({ hasText: receiver.url });
+    await card.getByText('Enabled', { exact: true }).waitFor();
+    await card.getByText('Event types: deposit_completed, price_alert_triggered', { exact: false }).waitFor();
+
+    await card.getByRole('button', { name: /^Send test/ }).click();
+    const delivery = page
+      .getByRole('list', { name: 'Deliveries' })
+      .getByRole('listitem')
+      .filter({ hasText: 'webhook_test' });
+    await delivery.getByText('delivered', { exact: true }).waitFor();
+    await delivery.getByText('HTTP 200').waitFor();
+    await delivery.getByText('1 attempt:').waitFor();
+    // What arrived is signed with the secret the page showed.
+    expect(receiver.received).toHaveLength(1);
+    const body = new Webhook(secret).verify(receiver.received[0].body, receiver.received[0].headers) as {
+      type: string;
+    };
+    expect(body.type).toBe('webhook_test');
+    expect(await delivery.getByText(receiver.received[0].headers['webhook-id']).count()).toBe(1);
+    await shot(page, 'webhooks');
+
+    // Redeliver: the same message again, a second attempt.
+    await delivery.getByRole('button', { name: /^Redeliver/ }).click();
+    await waitFor(() => (receiver.received.length === 2 ? true : undefined), TIMEOUT, 'the redelivery');
+    await delivery.getByText('2 attempts:').waitFor();
+    expect(receiver.received[1].headers['webhook-id']).toBe(receiver.received[0].headers['webhook-id']);
+
+    // More deliveries than a page (20): "Load more" follows next_cursor to the oldest one.
+    const token = await page.evaluate(
+      () =>
+        JSON.parse((globalThis as unknown as Browser).localStorage.getItem('cdm.session')!).token as string,
+    );
+    const endpointId = (await card.getAttribute('data-endpoint'))!;
+    for (let i = 0; i < 20; i++) {
+      await app
+        .http()
+        .post(`/webhooks/${endpointId}/test`)
+        .set('Authorization', `Bearer ${token}`)
+        .expect(202);
+    }
+    await waitFor(() => (receiver.received.length === 22 ? true : undefined), TIMEOUT, '20 more tests');
+    await page.reload();
+    const deliveries = page.getByRole('list', { name: 'Deliveries' }).locator('li.delivery');
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
+    expect(await deliveries.count()).toBe(21);
+    await deliveries.last().getByText('2 attempts:').waitFor();
+
+    // After the reload the secret is gone for good.
+    expect(await notice.count()).toBe(0);
+    expect(await page.getByText(secret).count()).toBe(0);
+
+    // Pause and resume; rotate the secret (shown once, again).
+    await card.getByRole('button', { name: /^Pause/ }).click();
+    await card.getByText('Paused', { exact: true }).waitFor();
+    await card.getByRole('button', { name: /^Resume/ }).click();
+    await card.getByText('Enabled', { exact: true }).waitFor();
+    await card.getByRole('button', { name: /^Rotate secret/ }).click();
+    await notice.getByText('New signing secret').waitFor();
+    const rotated = await notice.locator('[data-testid="webhook-secret"]').textContent();
+    expect(rotated).toMatch(/^whsec_/);
+    expect(rotated).not.toBe(secret);
+    await notice.getByRole('button', { name: 'Done' }).click();
+
+    // A second endpoint, deleted again.
+    await page.getByLabel('URL', { exact: true }).fill('http://127.0.0.1:9/unused');
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    const other = page
+      .getByRole('list', { name: 'Endpoints' })
+      .getByRole('listitem')
+      .filter({ hasText: 'http://127.0.0.1:9/unused' });
+    await other.getByText('Event types: all', { exact: false }).waitFor();
+    await other.getByRole('button', { name: /^Delete/ }).click();
+    await other.waitFor({ state: 'detached' });
+    await card.waitFor();
+  });
+
   it('shows a second user none of the first user’s data', async () => {
     const contextB = await browser.newContext();
     const other = await newPage(contextB);
@@ -257,6 +373,8 @@ describe('Web app in Chromium', () => {
     await nav(other, 'Alerts');
     await other.getByText('No alerts yet.').waitFor();
     await other.getByText('No alert has fired yet.').waitFor();
+    await nav(other, 'Webhooks');
+    await other.getByText('No endpoints yet.').waitFor();
     expect(await other.getByText('Price alert:').count()).toBe(0);
     // A's token, not B's, is what reads A's deposits: the API agrees with the screen.
     const tokenB = await other.evaluate(
@@ -280,6 +398,7 @@ describe('Web app in Chromium', () => {
       ['/app/wallets', 'Wallets'],
       ['/app/prices', 'Prices'],
       ['/app/alerts', 'Price alerts'],
+      ['/app/webhooks', 'Webhooks'],
       ['/app/networks', 'Networks'],
     ]) {
       await small.goto(url(path));
@@ -292,6 +411,7 @@ describe('Web app in Chromium', () => {
       );
       expect({ path, overflow }).toEqual({ path, overflow: 0 });
       if (path === '/app/deposits') await shot(small, 'deposits-390');
+      if (path === '/app/webhooks') await shot(small, 'webhooks-390');
     }
     await phone.close();
   });

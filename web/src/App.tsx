@@ -8,6 +8,7 @@ import { AuthPage } from './pages/AuthPage';
 import { DepositsPage } from './pages/DepositsPage';
 import { NetworksPage } from './pages/NetworksPage';
 import { WalletsPage } from './pages/WalletsPage';
+import { WebhooksPage } from './pages/WebhooksPage';
 
 // The chart library is loaded with the Prices page only, not by every visit.
 const PricesPage = lazy(() => import('./pages/PricesPage').then((m) => ({ default: m.PricesPage })));
@@ -20,6 +21,7 @@ export const ROUTES = {
   wallets: '/app/wallets',
   prices: '/app/prices',
   alerts: '/app/alerts',
+  webhooks: '/app/webhooks',
   networks: '/app/networks',
 } as const;
 
@@ -73,6 +75,9 @@ export function App() {
           <Route path={ROUTES.alerts}>
             <AlertsPage />
           </Route>
+          <Route path={ROUTES.webhooks}>
+            <WebhooksPage />
+          </Route>
           <Route path={ROUTES.networks}>
             <NetworksPage />
           </Route>
@@ -95,6 +100,7 @@ const NAV: Array<[string, string]> = [
   [ROUTES.wallets, 'Wallets'],
   [ROUTES.prices, 'Prices'],
   [ROUTES.alerts, 'Alerts'],
+  [ROUTES.webhooks, 'Webhooks'],
   [ROUTES.networks, 'Networks'],
 ];
 

@@ -12,6 +12,9 @@ export type Alert = Schemas['AlertResponseDto'];
 export type Firing = Schemas['FiringResponseDto'];
 export type PricePoint = Schemas['PricePointDto'];
 export type Condition = Schemas['CreateAlertDto']['condition'];
+export type Webhook = Schemas['WebhookResponseDto'];
+export type Delivery = Schemas['DeliveryDto'];
+export type WebhookEventType = NonNullable<Schemas['CreateWebhookDto']['event_types']>[number];
 
 /** Adds the bearer token; a 401 on an authenticated call ends the session with a message. */
 const auth: Middleware = {
