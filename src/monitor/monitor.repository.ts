@@ -122,27 +122,7 @@ export class MonitorRepository {
   ) {}
 
   async enabledNetworks(): Promise<MonitoredNetwork[]> {
-    const rows: {
-      id: string;
-      key: string;
-      chain_id: string;
-      native_symbol: string;
-      native_decimals: number;
-      required_confirmations: number;
-      finality_rule: MonitoredNetwork['finalityRule'];
-    }[] = await this.dataSource.query(
-      `SELECT id, key, chain_id::text AS chain_id, native_symbol, native_decimals, required_confirmations, finality_rule
-         FROM blockchain_networks WHERE enabled ORDER BY blockchain_networks.chain_id`,
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      key: r.key,
-      chainId: r.chain_id,
-      nativeSymbol: r.native_symbol,
-      nativeDecimals: r.native_decimals,
-      requiredConfirmations: r.required_confirmations,
-      finalityRule: r.finality_rule,
-    }));
+    return (await this.networkSettings()).filter((n) => n.enabled).map(({ enabled: _, ...n }) => n);
   }
 
   /** Every network, enabled or not (`id` given: that one only), as the monitor follows it. */

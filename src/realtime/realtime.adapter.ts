@@ -59,6 +59,8 @@ export interface LogPacket {
 
 const RESYNC_PAGE = 1000;
 const LISTEN_WAIT_MS = 15_000;
+/** How long a resync remembers what it delivered, to drop the same events arriving late from the engine. */
+const RESYNC_ECHO_MS = 60_000;
 
 export const encodeOptions = (opts: BroadcastOptions) => ({
   rooms: [...opts.rooms],
@@ -130,6 +132,12 @@ export function withRealtimeDelivery<TBase extends AdapterClass>(Base: TBase) {
     /** Set while resyncing: room broadcasts wait here. */
     private resyncBuffer?: { packet: EventPacket; opts: BroadcastOptions }[];
     private resyncAgain = false;
+    /**
+     * `room#id` of the events a resync delivered from the log, with when: the same event's own
+     * message may still arrive after the resync ended (it was published before LISTEN was back,
+     * but delivered late) and must not be sent twice. Kept for RESYNC_ECHO_MS.
+     */
+    private readonly caughtUp = new Map<string, number>();
     /** Set by the engine subclass's constructor (a mixin constructor takes only `...args`). */
     protected realtime!: RealtimeAdapterOptions;
 
@@ -174,6 +182,7 @@ export function withRealtimeDelivery<TBase extends AdapterClass>(Base: TBase) {
             after = event.id;
             const last = this.lastReceived.get(event.room);
             if (last === undefined || event.id <= last) continue;
+            this.caughtUp.set(`${event.room}#${event.id}`, Date.now());
             this.deliverLocally(
               { type: EVENT_PACKET, data: [...event.data], nsp: this.nsp.name },
               { rooms: new Set([event.room]), except: new Set(), flags: { local: true } },
@@ -288,6 +297,7 @@ export function withRealtimeDelivery<TBase extends AdapterClass>(Base: TBase) {
           this.resyncBuffer.push({ packet, opts });
           return;
         }
+        if (!catchUp && this.caughtUp.size > 0 && this.deliveredByResync(opts.rooms, packet.data)) return;
         this.noteReceived(opts.rooms, packet.data);
       }
       this.remember(packet, opts);
@@ -309,6 +319,13 @@ export function withRealtimeDelivery<TBase extends AdapterClass>(Base: TBase) {
       }
       const except = skipped.length > 0 ? new Set([...(opts.except ?? []), ...skipped]) : opts.except;
       void super.broadcast(packet, { ...opts, except, flags: { ...opts.flags, local: true } });
+    }
+
+    /** Every room of this event already got it from a resync's read of the log. */
+    private deliveredByResync(rooms: ReadonlySet<Room>, data: readonly unknown[]): boolean {
+      const id = this.realtime.eventIdOf(data);
+      if (id === undefined || rooms.size === 0) return false;
+      return [...rooms].every((room) => this.caughtUp.has(`${room}#${id}`));
     }
 
     private noteReceived(rooms: ReadonlySet<Room>, data: readonly unknown[]): void {
@@ -352,6 +369,8 @@ export function withRealtimeDelivery<TBase extends AdapterClass>(Base: TBase) {
       const threshold = Date.now() - this.realtime.maxDisconnectionDurationMs;
       for (const [pid, session] of this.sessions)
         if (session.disconnectedAt < threshold) this.sessions.delete(pid);
+      const echoes = Date.now() - RESYNC_ECHO_MS;
+      for (const [key, at] of this.caughtUp) if (at < echoes) this.caughtUp.delete(key);
       let drop = 0;
       while (drop < this.packets.length && this.packets[drop].emittedAt < threshold) drop++;
       this.trim(drop);

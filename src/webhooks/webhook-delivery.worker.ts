@@ -2,12 +2,14 @@ import {
   type BeforeApplicationShutdown,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { EventBus } from '../events/event-bus.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { webhookHeaders } from './webhook-signature.js';
 import { sendWebhook } from './webhook-sender.js';
 import { type AttemptOutcome, type ClaimedMessage, WebhooksRepository } from './webhooks.repository.js';
@@ -55,6 +57,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     private readonly repository: WebhooksRepository,
     private readonly eventBus: EventBus,
     @InjectConfig() private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     // Longer than any attempt (its timeout) with room to record it: a live claim never expires.
     this.leaseSeconds = (config.webhooks.timeoutMs * 2) / 1000 + 5;
@@ -163,6 +166,10 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       timeoutMs: this.config.webhooks.timeoutMs,
       httpsOnly: this.config.env === 'production',
       allowPrivate: this.config.webhooks.allowPrivateUrls,
+    });
+    this.metrics?.notifications.inc({
+      channel: 'webhook',
+      outcome: result.error === undefined ? 'sent' : 'failed',
     });
     const retryMs =
       result.error === undefined

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
 import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
+import { sample } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/process.js';
 import {
   type ReceivedWebhook,
@@ -182,6 +183,12 @@ describe('Webhooks', () => {
   });
 
   it('retries a receiver that fails three times with the same webhook-id, and logs every attempt', async () => {
+    const counted = async (outcome: string) =>
+      sample((await app.http().get('/metrics').expect(200)).text, 'deposit_monitor_notifications_total', {
+        channel: 'webhook',
+        outcome,
+      }) ?? 0;
+    const [failedBefore, sentBefore] = [await counted('failed'), await counted('sent')];
     const r = await receiver((_, n) => (n < 3 ? { status: 500, body: 'down' } : { status: 204 }));
     const endpoint = await createEndpoint(r.url);
     const messageId = await sendTest(endpoint.id);
@@ -201,6 +208,9 @@ describe('Webhooks', () => {
       [500, 'HTTP 500: down'],
       [204, null],
     ]);
+    // Every attempt is counted in /metrics, by outcome (other tests' attempts may add to it meanwhile).
+    expect((await counted('failed')) - failedBefore).toBeGreaterThanOrEqual(3);
+    expect((await counted('sent')) - sentBefore).toBeGreaterThanOrEqual(1);
   });
 
   it('times out a slow receiver without stalling another endpoint', async () => {

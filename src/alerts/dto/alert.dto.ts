@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -8,7 +8,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsOptional,
   Matches,
   Max,
   Min,
@@ -24,6 +23,7 @@ import {
   type AlertChannel,
   type AlertCondition,
 } from '../evaluator/rule.js';
+import { IdCursorPageQueryDto } from '../../common/params.dto.js';
 
 export const MAX_COOLDOWN_SECONDS = 30 * 86_400;
 export const MAX_WINDOW_SECONDS = 86_400;
@@ -206,20 +206,7 @@ export const toAlertResponse = (a: AlertRow): AlertResponseDto => ({
   updated_at: a.updated_at.toISOString(),
 });
 
-export class HistoryQueryDto {
-  @ApiPropertyOptional({ description: 'Page size, 1 to 200', default: 50, example: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1, { message: 'limit must be at least 1' })
-  @Max(200, { message: 'limit must be at most 200' })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: '`next_cursor` of the previous page' })
-  @IsOptional()
-  @Matches(/^[1-9]\d{0,17}$/, { message: 'cursor must be a next_cursor from a previous page' })
-  cursor?: string;
-}
+export class HistoryQueryDto extends IdCursorPageQueryDto {}
 
 export class DeliveryResponseDto {
   @ApiProperty({ example: '6a1f2e3d-4c5b-4a69-8877-665544332211' })

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -19,6 +18,7 @@ import {
 } from 'class-validator';
 
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhook-events.js';
+import { IdCursorPageQueryDto } from '../../common/params.dto.js';
 
 const MAX_WALLET_IDS = 1000;
 
@@ -217,20 +217,7 @@ export class QueuedMessageDto {
   message_id: string;
 }
 
-export class DeliveriesQueryDto {
-  @ApiPropertyOptional({ description: 'Page size, 1 to 200', default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1, { message: 'limit must be at least 1' })
-  @Max(200, { message: 'limit must be at most 200' })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: '`next_cursor` of the previous page' })
-  @IsOptional()
-  @Matches(/^[1-9]\d{0,17}$/, { message: 'cursor must be a next_cursor from a previous page' })
-  cursor?: string;
-}
+export class DeliveriesQueryDto extends IdCursorPageQueryDto {}
 
 export class AttemptDto {
   @ApiProperty({ example: '2026-11-30T12:00:00.000Z' })
