@@ -8,7 +8,7 @@ import {
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { createClient, type RedisClientType } from 'redis';
 
-import { connectRedis } from '../common/redis-connect.js';
+import { closeRedis, connectRedis } from '../common/redis-connect.js';
 import { TooManyRequestsException } from '../common/too-many-requests.exception.js';
 import type { AppConfig } from '../config/config.js';
 
@@ -85,7 +85,7 @@ export class AuthRateLimiter implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.redis?.isOpen) await this.redis.quit();
+    if (this.redis) await closeRedis(this.redis);
   }
 
   private async take(limiter: RateLimiterMemory | RateLimiterRedis, key: string, which: string) {

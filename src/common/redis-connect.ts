@@ -38,3 +38,35 @@ export async function connectRedis(
   }
   return client;
 }
+
+/** How long a shutdown waits for Redis to acknowledge QUIT before it drops the connection. */
+const QUIT_WAIT_MS = 2000;
+
+/**
+ * Closes `client` without ever hanging a shutdown: QUIT when it is connected (bounded wait), a
+ * plain disconnect otherwise. node-redis's `quit()` on a client that is reconnecting stops the
+ * reconnect and queues a QUIT that is never written, so its promise never settles.
+ */
+export async function closeRedis(client: {
+  isOpen: boolean;
+  isReady: boolean;
+  quit(): Promise<unknown>;
+  destroy(): void;
+}): Promise<void> {
+  if (!client.isOpen) return;
+  if (!client.isReady) {
+    client.destroy();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), QUIT_WAIT_MS)));
+  const outcome = await Promise.race([
+    client.quit().then(
+      () => 'quit' as const,
+      () => 'failed' as const,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (outcome !== 'quit') client.destroy();
+}

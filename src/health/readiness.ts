@@ -8,6 +8,7 @@ import { feedIsUp, PriceFeed } from '../alerts/feed/price-feed.js';
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { MonitorSupervisor } from '../monitor/monitor.supervisor.js';
+import { closeRedis } from '../common/redis-connect.js';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -42,7 +43,7 @@ export class Readiness implements OnModuleDestroy {
     const redis = this.redis;
     this.redis = undefined;
     const client = await redis?.catch(() => undefined);
-    if (client?.isOpen) await client.quit().catch(() => undefined);
+    if (client) await closeRedis(client);
   }
 
   private async database(): Promise<HealthIndicatorResult> {

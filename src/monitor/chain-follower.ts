@@ -216,6 +216,8 @@ export class ChainFollower {
       (head) => {
         this.headUnavailable.clear();
         this.onHead(head);
+        // A failed read marked the follower failing; the same head again would not wake sync to clear it.
+        if (this.failingSince !== undefined) this.syncTask.wake();
       },
       (error: unknown) => {
         this.failingSince ??= Date.now();
@@ -254,6 +256,8 @@ export class ChainFollower {
         continue;
       }
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
+        // Caught up: a failure reported since is over (the status leaves `error`, same cursor).
+        if (this.failingSince !== undefined) this.options.observer?.cursor(tip.number);
         this.behindSince = this.failingSince = undefined;
         if (walletSeq > this.walletSeq) {
           const scheduled = await this.repository.syncWallets(this.network, tip, {
@@ -299,8 +303,9 @@ export class ChainFollower {
 
   private async rewindTo(ancestor: WindowBlock): Promise<void> {
     this.prefetched = undefined;
-    this.options.metrics?.reorg(this.network.key, this.tip!.number - ancestor.number);
-    const events = await this.repository.rewind(this.network, this.tip!, ancestor);
+    const tip = this.tip!;
+    const events = await this.repository.rewind(this.network, tip, ancestor);
+    this.options.metrics?.reorg(this.network.key, tip.number - ancestor.number);
     this.window = this.window.filter((b) => b.number <= ancestor.number);
     this.options.observer?.cursor(ancestor.number);
     this.publish(events);
@@ -471,6 +476,7 @@ export class ChainFollower {
     const events = await this.repository.resetWindow(this.network, tip, restart, gone);
     this.options.metrics?.reorg(this.network.key, tip.number - first.number + 1n); // at least that deep
     this.window = [restart];
+    this.options.observer?.cursor(restart.number);
     this.publish(events);
   }
 

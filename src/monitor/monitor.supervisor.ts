@@ -66,7 +66,7 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
       networksChanged: (networkId) => this.enqueueReconcile(networkId),
     });
     await this.reconciling;
-    this.stopMetrics = this.metrics.followChains(() => this.networkStatus());
+    if (!this.closed) this.stopMetrics = this.metrics.followChains(() => this.networkStatus());
     const keys = [...this.leaderships.values()].map((l) => l.network.key);
     this.logger.log(`Monitor started for ${keys.join(', ') || 'no networks'}`);
   }

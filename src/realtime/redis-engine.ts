@@ -3,7 +3,7 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { createClient, type RedisClientType } from 'redis';
 import type { Namespace } from 'socket.io';
 
-import { connectRedis } from '../common/redis-connect.js';
+import { closeRedis, connectRedis } from '../common/redis-connect.js';
 import type { RealtimeAdapterOptions } from './realtime.adapter.js';
 import { type EventPublisher, RealtimeEngine } from './realtime-engine.js';
 import { OrderedRedisPublisher } from './redis-publisher.js';
@@ -80,9 +80,7 @@ export class RedisEngine extends RealtimeEngine {
   async close(): Promise<void> {
     this.publisher?.close();
     await this.publisher?.drained();
-    await Promise.all(
-      this.clients.splice(0).map((client) => (client.isOpen ? client.quit() : Promise.resolve(undefined))),
-    );
+    await Promise.all(this.clients.splice(0).map((client) => closeRedis(client)));
   }
 
   private async client(role: string): Promise<RedisClientType> {

@@ -42,7 +42,20 @@ export async function sendWebhook(
   let url: URL;
   try {
     url = checkUrlShape(urlText, options);
-    pinned = await resolveSafe(url.hostname, options.allowPrivate);
+    // The lookup counts against the attempt's timeout too: a resolver that hangs must not hold the
+    // attempt (and a shutdown waiting for it) past it.
+    let dnsTimer: NodeJS.Timeout | undefined;
+    const dnsLate = new Promise<never>((_, reject) => {
+      dnsTimer = setTimeout(
+        () => reject(new Error(`no answer within ${options.timeoutMs} ms`)),
+        options.timeoutMs,
+      );
+    });
+    try {
+      pinned = await Promise.race([resolveSafe(url.hostname, options.allowPrivate), dnsLate]);
+    } finally {
+      clearTimeout(dnsTimer);
+    }
   } catch (error) {
     const message = error instanceof UnsafeUrlError ? error.message : `DNS: ${(error as Error).message}`;
     return { statusCode: undefined, latencyMs: elapsed(), error: message };
@@ -71,10 +84,13 @@ export async function sendWebhook(
         ...headers,
       },
     });
-    const timer = setTimeout(() => {
-      finish(undefined, `timed out after ${options.timeoutMs} ms`);
-      request.destroy();
-    }, options.timeoutMs);
+    const timer = setTimeout(
+      () => {
+        finish(undefined, `timed out after ${options.timeoutMs} ms`);
+        request.destroy();
+      },
+      Math.max(1, options.timeoutMs - elapsed()),
+    );
     request.on('error', (error: NodeJS.ErrnoException) =>
       finish(undefined, `${error.code ? `${error.code}: ` : ''}${error.message}`),
     );
