@@ -358,6 +358,14 @@ async function detectionLatency(
          FROM deposits WHERE asset_type = 'native'`,
     )
   ).rows;
+  // Row updates of deposits done in place (HOT: no index entry written), of all its updates. The
+  // monitor's sessions report their counts when idle, at most once a second.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const [updates] = (
+    await db.query<{ upd: string; hot: string }>(
+      `SELECT n_tup_upd::text AS upd, n_tup_hot_upd::text AS hot FROM pg_stat_user_tables WHERE relname = 'deposits'`,
+    )
+  ).rows;
   const rows: BenchRow[] = [
     {
       metric: 'floor (bare newHeads client) p50 / p99',
@@ -382,7 +390,7 @@ async function detectionLatency(
   const notes = [
     `latency: ${blocks} blocks (first 2 are warm-up, not counted) of ${TX_PER_BLOCK} ETH transfers each to random watched addresses, 1 in ${INTERNAL_EVERY} through a Forwarder contract (an internal transfer, found in the block's traces: tracing on); times from the mine request; "committed" = the block's transaction committed (EventBus publishes right after commit); ${deposits?.n ?? 0} deposits recorded, ${deposits?.internal ?? 0} of them internal`,
     `latency, the 3 blocks furthest behind the floor (block: detection / floor): ${worst.map((w) => `${w.number}: ${ms(w.monitor)} / ${ms(w.floor)}`).join('; ')}`,
-    `latency, commit_blocks phases over all blocks, p50 / p99 / max: ${phases.summary('commit_blocks')}; settle total: ${phases.summary('settle', ['total'])}; GC pauses during the run: ${phases.gcSummary()}`,
+    `latency, commit_blocks phases over all blocks, p50 / p99 / max: ${phases.summary('commit_blocks')}; settle phases: ${phases.summary('settle')}; GC pauses during the run: ${phases.gcSummary()}; deposits row updates: ${updates?.upd ?? '?'}, of which in place (HOT) ${updates?.hot ?? '?'}`,
     `latency, where the 3 worst blocks' time went (between the mine request and the commit): ${worst.map((w) => `${w.number}: ${phases.during(w.start, w.start + w.monitor)}`).join('; ')}`,
   ];
   return { rows, notes };
@@ -446,9 +454,12 @@ async function backfillThroughput(
   };
 }
 
+const PARTS = ['latency', 'backfill', 'memory'];
+
 export const run: BenchSectionRunner = async (ctx: BenchContext): Promise<BenchSection> => {
   const rows: BenchRow[] = [];
   const notes: string[] = [];
+  const parts = process.env.BENCH_MONITOR_PARTS?.split(',').map((p) => p.trim()) ?? PARTS;
   const anvil = await startAnvil({ extraArgs: ['--gas-limit', '100000000'] });
   const database = await Database.create(ctx.databaseServerUrl);
   const db = new pg.Client({ connectionString: database.url });
@@ -466,21 +477,27 @@ export const run: BenchSectionRunner = async (ctx: BenchContext): Promise<BenchS
     );
 
     const forwarder = await deployForwarder(anvil);
+    // The monitor records its cursor at the head when it first starts; the backfill part then
+    // follows from there (after the latency part, or alone).
     const app = await startMonitor(database.url, anvil);
     try {
       await anvil.mine();
       const head = await anvil.blockNumber();
       await until(async () => (await cursorNumber(db)) >= head, 30_000, 'the monitor to start');
-      const latency = await detectionLatency(ctx, anvil, db, watched, app, forwarder);
-      rows.push(...latency.rows);
-      notes.push(...latency.notes);
+      if (parts.includes('latency')) {
+        const latency = await detectionLatency(ctx, anvil, db, watched, app, forwarder);
+        rows.push(...latency.rows);
+        notes.push(...latency.notes);
+      }
     } finally {
       await app.close();
     }
 
-    const backfill = await backfillThroughput(ctx, anvil, db, database.url, watched, forwarder);
-    rows.push(...backfill.rows);
-    notes.push(...backfill.notes);
+    if (parts.includes('backfill')) {
+      const backfill = await backfillThroughput(ctx, anvil, db, database.url, watched, forwarder);
+      rows.push(...backfill.rows);
+      notes.push(...backfill.notes);
+    }
   } finally {
     await db.end().catch(() => undefined);
     await database.dispose();
@@ -488,8 +505,10 @@ export const run: BenchSectionRunner = async (ctx: BenchContext): Promise<BenchS
   }
   // Last: its two sets of 1,000,000 addresses (~150 MB) become garbage when it returns, and left
   // in the heap they would be collected during the timed runs (this process also runs the monitor).
-  const memory = watchSetMemory(ctx);
-  rows.push(...memory.rows);
-  notes.push(...memory.notes);
+  if (parts.includes('memory')) {
+    const memory = watchSetMemory(ctx);
+    rows.push(...memory.rows);
+    notes.push(...memory.notes);
+  }
   return { title: 'Chain monitor', rows, notes };
 };

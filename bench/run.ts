@@ -4,6 +4,7 @@
  *
  *   BENCH_ONLY=monitor,alerts   run only these sections
  *   BENCH_SCALE=0.2             shrink sizes for a quick run (the report says so)
+ *   BENCH_MONITOR_PARTS=latency  only these parts of the monitor section (latency, backfill, memory)
  *   BENCH_DATABASE_URL=…        PostgreSQL server to use (default: TEST_DATABASE_URL, else embedded)
  */
 import { createHash } from 'node:crypto';

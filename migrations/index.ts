@@ -8,6 +8,7 @@ import { EventLogJson1767226100000 } from './1767226100000-EventLogJson.js';
 import { NetworkStatus1767310000000 } from './1767310000000-NetworkStatus.js';
 import { InternalTransfers1767320000000 } from './1767320000000-InternalTransfers.js';
 import { Webhooks1767340000000 } from './1767340000000-Webhooks.js';
+import { DepositsFillfactor1767350000000 } from './1767350000000-DepositsFillfactor.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   NetworkStatus1767310000000,
   InternalTransfers1767320000000,
   Webhooks1767340000000,
+  DepositsFillfactor1767350000000,
 ];

@@ -234,20 +234,22 @@ export class ChainFollower {
       // Confirmations follow the cursor in their own transaction, after the block's (see
       // MonitorRepository.updateConfirmations for the invariant). Done here, at the top of every
       // step, so that a failed attempt is retried with the sync task before the next block.
-      if (this.settingsChanged) await this.applySettings();
-      if (this.unsettled) await this.settle();
       // The head is read before the watch set is refreshed: a wallet committed before that block
       // was announced is then always in the set the block is matched with. Tokens are re-read
       // before every step too (one small indexed query; NOTIFY may arrive after the block).
       const target = this.target;
       const tip = this.tip!;
-      // The next block is read from the node meanwhile (reading it does not depend on the watch
-      // set; matching does, and comes after the refresh).
+      // The next block is read from the node meanwhile, while the previous block's confirmations
+      // settle too (reading it depends on neither; matching depends on the watch set and comes
+      // after the refresh): a head announced during the settle transaction does not wait for it
+      // to start its reads.
       const next =
         target && target.number === tip.number + 1n && target.parentHash === tip.hash
           ? this.mustGetBlock(target.hash)
           : undefined;
       next?.catch(() => undefined); // awaited below; a refresh failing first must not leave it unhandled
+      if (this.settingsChanged) await this.applySettings();
+      if (this.unsettled) await this.settle();
       const [, tokens] = await Promise.all([this.watch.refresh(), this.repository.tokens(this.network.id)]);
       const walletSeq = this.watch.version;
       this.tokens = tokens;
