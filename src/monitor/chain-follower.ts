@@ -231,9 +231,6 @@ export class ChainFollower {
   private async sync(): Promise<void> {
     for (;;) {
       if (this.stopped) return;
-      // Confirmations follow the cursor in their own transaction, after the block's (see
-      // MonitorRepository.updateConfirmations for the invariant). Done here, at the top of every
-      // step, so that a failed attempt is retried with the sync task before the next block.
       // The head is read before the watch set is refreshed: a wallet committed before that block
       // was announced is then always in the set the block is matched with. Tokens are re-read
       // before every step too (one small indexed query; NOTIFY may arrive after the block).
@@ -248,6 +245,9 @@ export class ChainFollower {
           ? this.mustGetBlock(target.hash)
           : undefined;
       next?.catch(() => undefined); // awaited below; a refresh failing first must not leave it unhandled
+      // Confirmations follow the cursor in their own transaction, after the block's (see
+      // MonitorRepository.updateConfirmations for the invariant). Done here, at the top of every
+      // step, so that a failed attempt is retried with the sync task before the next block.
       if (this.settingsChanged) await this.applySettings();
       if (this.unsettled) await this.settle();
       const [, tokens] = await Promise.all([this.watch.refresh(), this.repository.tokens(this.network.id)]);
