@@ -475,9 +475,25 @@ export function createRealtimeAdapter(
   const namespaces = new Map<string, PostgresRealtimeAdapter>();
   // PubSubClient takes a connection from the pool only for LISTEN; every later one is a reconnect.
   let listenConnections = 0;
+  // Set when the last namespace closed. PubSubClient.close releases only a connection whose LISTENs
+  // are done; one still connecting or listening would stay checked out for good and the pool's
+  // end() (RealtimeEngine.close, at shutdown) would never settle. Both cases are caught below.
+  let closed = false;
+  const parked = new Promise<never>(() => undefined);
   const listenAwarePool = {
     connect: async () => {
-      const connection = await pool.connect();
+      let connection: pg.PoolClient;
+      try {
+        connection = await pool.connect();
+      } catch (error) {
+        // A rejection makes PubSubClient retry on a timer, forever once the pool has ended.
+        if (closed) return parked;
+        throw error;
+      }
+      if (closed) {
+        connection.release();
+        return parked;
+      }
       // PubSubClient keeps this connection checked out and neither listens for its errors (an
       // unhandled 'error' would crash the process) nor releases it when it dies (the pool would
       // keep counting it, and with max 2 starve every later query). We do both.
@@ -510,6 +526,20 @@ export function createRealtimeAdapter(
       namespaces.get(message.nsp)?.onMessage(message);
     },
   );
+  // PubSubClient stores its connection once the LISTENs are done: one stored after close is released.
+  let listening: pg.PoolClient | undefined;
+  Object.defineProperty(client, 'client', {
+    get: () => listening,
+    set: (connection: pg.PoolClient | undefined) => {
+      if (closed && connection !== undefined) {
+        connection.removeAllListeners('end');
+        connection.release();
+        listening = undefined;
+        return;
+      }
+      listening = connection;
+    },
+  });
   // A `function`, not an arrow: Socket.IO calls it with `new`.
   return function realtimeAdapter(nsp: Namespace): PostgresRealtimeAdapter {
     const adapter = new PostgresRealtimeAdapter(nsp, options, client, realtime);
@@ -518,7 +548,10 @@ export function createRealtimeAdapter(
     const close = adapter.close.bind(adapter);
     adapter.close = () => {
       namespaces.delete(nsp.name);
-      if (namespaces.size === 0) client.close();
+      if (namespaces.size === 0) {
+        closed = true;
+        client.close();
+      }
       return close();
     };
     return adapter;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { JwtService } from '@nestjs/jwt';
+import { Server } from 'socket.io';
 import { getAddress } from 'viem';
 
 import { userRoom } from '../../src/events/domain-events.js';
@@ -332,6 +333,36 @@ describe(RealtimeGateway.name, () => {
         await relay.onApplicationShutdown();
       }
     });
+  });
+
+  describe('shutdown', () => {
+    // CI once hung 60 s in an afterAll: the app closed while its LISTEN connection was still being
+    // set up, PubSubClient kept that connection, and the engine's pool.end() waited for it forever.
+    it.each([0, 1, 5, 20])(
+      'the engine closes when its adapter closed %d ms after creation (LISTEN still connecting)',
+      async (delayMs) => {
+        const engine = new PostgresEngine(databaseUrlOf(app.dataSource));
+        const io = new Server();
+        io.adapter(
+          engine.createAdapter({
+            maxDisconnectionDurationMs: 1_000,
+            maxRememberedPackets: 10,
+            errorHandler: () => undefined,
+            eventIdOf: () => undefined,
+            readSince: async () => [],
+          }) as unknown as Parameters<Server['adapter']>[0],
+        );
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await io.of('/').adapter.close();
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          engine.close().then(() => 'closed'),
+          new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting after 5 s'), 5_000))),
+        ]);
+        clearTimeout(timer);
+        expect(outcome).toBe('closed');
+      },
+    );
   });
 
   describe('resume', () => {
