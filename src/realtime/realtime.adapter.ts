@@ -473,8 +473,6 @@ export function createRealtimeAdapter(
     ...opts,
   };
   const namespaces = new Map<string, PostgresRealtimeAdapter>();
-  // PubSubClient takes a connection from the pool only for LISTEN; every later one is a reconnect.
-  let listenConnections = 0;
   // Set when the last namespace closed. PubSubClient.close releases only a connection whose LISTENs
   // are done; one still connecting or listening would stay checked out for good and the pool's
   // end() (RealtimeEngine.close, at shutdown) would never settle. Both cases are caught below.
@@ -505,11 +503,11 @@ export function createRealtimeAdapter(
           // Already released (PubSubClient.close on shutdown).
         }
       });
-      if (++listenConnections > 1) {
-        // `client` is set once the LISTENs on the new connection are done.
-        const listening = () => client['client'] === connection;
-        for (const adapter of namespaces.values()) void adapter.resync(listening);
-      }
+      // `client` is set once the LISTENs on the new connection are done. A reconnect catches up
+      // what was notified while LISTEN was down; the first connection too: the server already
+      // listens (and after a restart its clients are back within a second) while LISTEN is set up.
+      const listening = () => client['client'] === connection;
+      for (const adapter of namespaces.values()) void adapter.resync(listening);
       return connection;
     },
     query: (text: string, values?: unknown[]) => pool.query(text, values),
