@@ -62,6 +62,9 @@ export class HeadStream {
   /** Bumped whenever polling starts or stops, so a poll of an earlier round does nothing. */
   private pollRound = 0;
   private lastHash: string | null = null;
+  /** The height of the head emitted last, and how many were emitted (see catchUpHead). */
+  private lastNumber = -1n;
+  private emitted = 0;
   /** Poll-only sources: whether the last poll failed, so the next success counts as a reconnect. */
   private pollHealthy = false;
 
@@ -105,6 +108,7 @@ export class HeadStream {
     this.attempt = 0;
     this.pollHealthy = false;
     this.lastHash = null;
+    this.lastNumber = -1n;
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.watchdogTimer);
     this.reconnectTimer = this.watchdogTimer = undefined;
@@ -149,9 +153,12 @@ export class HeadStream {
    * Never rejects.
    */
   private async catchUpHead(generation: number): Promise<void> {
+    const emitted = this.emitted;
     try {
       const head = await this.source.pollHead();
-      if (generation === this.generation) this.emit(head);
+      // A block pushed while the read was in flight may be newer than its answer: not pulled back.
+      const stale = this.emitted !== emitted && head.number <= this.lastNumber;
+      if (generation === this.generation && !stale) this.emit(head);
     } catch {
       // The subscription is live; its next head or the watchdog will tell.
     }
@@ -256,6 +263,8 @@ export class HeadStream {
   private emit(head: BlockHead): void {
     if (head.hash === this.lastHash) return;
     this.lastHash = head.hash;
+    this.lastNumber = head.number;
+    this.emitted++;
     for (const listener of [...this.listeners]) {
       try {
         listener.onHead(head);

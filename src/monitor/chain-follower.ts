@@ -86,6 +86,8 @@ export class ChainFollower {
   private tokens: WatchedToken[] = [];
   /** The newest head the node announced. */
   private target: BlockHead | undefined;
+  /** Heads taken as the target so far: tells a head read whether another arrived meanwhile. */
+  private headsSeen = 0;
   private unsubscribe: Unsubscribe | undefined;
   private stopped = false;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -203,6 +205,7 @@ export class ChainFollower {
     // Every head is news: higher, a lower/equal height under another hash (a reorg), or a lower block
     // we hold — a late announcement or a rollback to it, which sync tells apart by asking the node.
     if (head.hash === this.target?.hash) return;
+    this.headsSeen++;
     this.options.metrics?.headSeen(this.network.key, head.number);
     this.target = head;
     this.options.observer?.head(head.number);
@@ -212,10 +215,16 @@ export class ChainFollower {
 
   private fetchHead(): void {
     if (this.stopped) return;
+    const seen = this.headsSeen;
     this.client.latestHead().then(
       (head) => {
         this.headUnavailable.clear();
-        this.onHead(head);
+        // A head that arrived while this read was in flight is newer than its answer, unless the
+        // answer is higher: at a restart the read (over HTTP while the socket opens) can answer
+        // after the subscription pushed the next block, and must not pull the target back below it.
+        const stale =
+          this.headsSeen !== seen && this.target !== undefined && head.number <= this.target.number;
+        if (!stale) this.onHead(head);
         // A failed read marked the follower failing; the same head again would not wake sync to clear it.
         if (this.failingSince !== undefined) this.syncTask.wake();
       },

@@ -169,6 +169,48 @@ describe('head stream resilience', () => {
     expect(heads).toEqual([head]);
   });
 
+  it('does not go back to an older head when the read after subscribing answers after a newer push', async () => {
+    // The read is sent, the next block is mined and pushed, then the read's answer (the block
+    // before) arrives: listeners must keep the newer head as the latest.
+    const client = new JsonRpcChainClient({
+      name: 'heads',
+      chainId: 31337n,
+      url: anvil.wsUrl,
+      pollIntervalMs: 100,
+      stallTimeoutMs: 30_000,
+    });
+    clients.push(client);
+    await anvil.mine();
+    const older = await client.latestHead();
+    await anvil.mine();
+    const newer = await client.latestHead();
+    let push: ((h: BlockHead) => void) | undefined;
+    let answer!: (h: BlockHead) => void;
+    let asked!: () => void;
+    const readSent = new Promise<void>((resolve) => (asked = resolve));
+    const stream = new HeadStream(
+      {
+        openPush: async (handlers) => {
+          push = (h) => handlers.onHead(h);
+          return { close: () => undefined };
+        },
+        pollHead: () => {
+          asked();
+          return new Promise<BlockHead>((resolve) => (answer = resolve));
+        },
+      },
+      { pollIntervalMs: 1_000, stallTimeoutMs: 30_000, logger: quiet },
+    );
+    const heads: BlockHead[] = [];
+    stream.subscribe({ onHead: (h) => heads.push(h) });
+    await readSent;
+    push!(newer);
+    answer(older);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await stream.close();
+    expect(heads).toEqual([newer]);
+  });
+
   it('stops everything on close: no head, no reconnect afterwards', async () => {
     const stream = connect(proxy.wsUrl, 300);
     await until('the first connect', () => stream.reconnects() === 1);

@@ -5,6 +5,8 @@
  * - `cut({ only: 'websocket' })` does the same to WebSocket connections only (recognised by the
  *   `Upgrade: websocket` request header); plain HTTP keeps passing, so a client can be seen to
  *   fall back to polling over HTTP.
+ * - `delayAnswers('http', ms)` holds every answer on HTTP connections for `ms` before passing it
+ *   on (requests go through at once): the node answers as of the request, the client hears late.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -17,6 +19,7 @@ export interface TcpProxy {
   /** Open client connections by kind (for assertions). */
   connections(kind?: ConnectionKind): number;
   cut(options?: { only?: ConnectionKind }): void;
+  delayAnswers(kind: ConnectionKind, ms: number): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -30,6 +33,7 @@ interface Pair {
 export async function startTcpProxy(target: { host?: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
   let refused: ConnectionKind | 'all' | null = null;
+  const answerDelayMs: Record<ConnectionKind, number> = { websocket: 0, http: 0 };
 
   const isRefused = (kind: ConnectionKind): boolean => refused === 'all' || refused === kind;
   const destroy = (pair: Pair): void => {
@@ -59,7 +63,22 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
       }
       upstream.write(head);
       client.pipe(upstream);
-      upstream.pipe(client);
+      const kind = pair.kind;
+      // Answers keep their order when the delay changes: none is released before an earlier one.
+      let releaseAt = 0;
+      let held = 0;
+      upstream.on('data', (chunk: Buffer) => {
+        if (answerDelayMs[kind] === 0 && held === 0) {
+          client.write(chunk);
+          return;
+        }
+        releaseAt = Math.max(releaseAt, Date.now() + answerDelayMs[kind]);
+        held++;
+        setTimeout(() => {
+          held--;
+          if (client.writable) client.write(chunk);
+        }, releaseAt - Date.now());
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -75,6 +94,9 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
       for (const pair of [...pairs]) {
         if (refused === 'all' || pair.kind === refused) destroy(pair);
       }
+    },
+    delayAnswers(kind, ms) {
+      answerDelayMs[kind] = ms;
     },
     restore() {
       refused = null;

@@ -3,6 +3,7 @@ import { ChainFollower } from '../../src/monitor/chain-follower.js';
 import { MonitorSupervisor } from '../../src/monitor/monitor.supervisor.js';
 import { type Anvil, sendEth, startAnvil } from '../helpers/anvil.js';
 import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { waitFor } from '../helpers/process.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { cursorOf, depositsOf, eventsOf, randomAddress, synced } from './monitor-helpers.js';
@@ -130,5 +131,58 @@ describe(`${ChainFollower.name} after lost connections and deep reorgs (window o
     await anvil.mine();
     await synced(app.dataSource, anvil);
     expect((await depositsOf(app.dataSource, wallet)).map((d) => d.tx_hash)).toContain(next);
+  });
+});
+
+describe(`${ChainFollower.name} at a restart, behind a head read that answers late`, () => {
+  let anvil: Anvil;
+  let proxy: TcpProxy;
+  let database: TestDatabase;
+  const apps: TestApp[] = [];
+  const env = {
+    APP_ROLE: 'all',
+    DEVNET_ENABLED: 'false',
+    MONITOR_BACKFILL_BATCH: '2',
+    MONITOR_STALL_TIMEOUT_MS: '120000',
+  };
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    proxy = await startTcpProxy({ port: anvil.port });
+    database = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    for (const app of apps.splice(0)) await app.app.close();
+    await database?.drop();
+    await proxy?.close();
+    await anvil?.stop();
+  });
+
+  it('catches up to the newest head, not to an older one the late read answered', async () => {
+    // CI saw a restarted monitor stop short of the head for 30 s (until its stall watchdog): its
+    // first head read, over HTTP while the socket opened, answered after the subscription had
+    // pushed the next block, and the follower took that older head as its target.
+    const first = await startTestApp({ ...env, DEVNET_RPC_URL: proxy.wsUrl }, database);
+    await anvil.mine();
+    await synced(first.dataSource, anvil);
+    await first.app.close();
+
+    // The chain moves on while no monitor runs; the restarted one reads the head over HTTP first.
+    const behind = await anvil.mine(600);
+    // Under the 1 s the devnet check allows its eth_chainId at boot.
+    proxy.delayAnswers('http', 700);
+    const restarted = await startTestApp({ ...env, DEVNET_RPC_URL: proxy.wsUrl }, database);
+    apps.push(restarted);
+    const supervisor = restarted.app.get(MonitorSupervisor);
+    await waitFor(() => (supervisor.leading().length > 0 ? true : undefined), 10_000, 'leadership');
+    // The read of head `behind` has reached the node by now; the next block is pushed before its answer.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await anvil.mine()).toBe(behind + 1n);
+    // Still catching up (2 blocks a transaction) when the late answer has arrived.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect((await cursorOf(restarted.dataSource))!.number).toBeLessThan(behind);
+    await synced(restarted.dataSource, anvil, 15_000);
+    proxy.delayAnswers('http', 0);
   });
 });

@@ -129,10 +129,14 @@ describe('monitor processes', () => {
       if (round % 2 === 1) await waitFor(() => (leads(monitor) ? true : undefined), 30_000, 'restart');
     }
     await burst();
-    await expectExactlyTheChain().catch((error: unknown) => {
-      throw new Error(`${String(error)}\n--- last monitor output ---\n${monitor.output().slice(-4000)}`);
-    });
-    await kill(monitor);
+    try {
+      await expectExactlyTheChain().catch((error: unknown) => {
+        throw new Error(`${String(error)}\n--- last monitor output ---\n${monitor.output().slice(-4000)}`);
+      });
+    } finally {
+      // Also on failure: a monitor left running would hold devnet's leadership in the next test.
+      await kill(monitor);
+    }
   }, 120_000);
 
   it('runs one leader per network; a standby takes over within seconds of a kill -9', async () => {
