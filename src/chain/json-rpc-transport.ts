@@ -82,6 +82,7 @@ export class WsRpcConnection implements RpcRequester {
   private readonly subscriptions = new Map<string, (data: unknown) => void>();
   private readonly closeListeners: ((reason: Error) => void)[] = [];
   private closedReason: Error | null = null;
+  private corked = false;
 
   private constructor(
     private readonly socket: WebSocket,
@@ -165,9 +166,28 @@ export class WsRpcConnection implements RpcRequester {
         reject,
         timer,
       });
+      this.cork();
       this.socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }), (error) => {
         if (error) this.fail(id, new RpcTransportError(method, error.message, { cause: error }));
       });
+    });
+  }
+
+  /**
+   * Requests sent in one tick leave in one write: the TCP socket under ws is corked until the next
+   * tick (ws corks it per frame the same way; corks nest), so a batch of block reads costs one
+   * `writev` instead of one per frame (measured: backfill +7 %, BENCHMARKS.md). `_socket` is ws's
+   * own field; without it requests are simply sent one write each.
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!raw) return;
+    raw.cork();
+    this.corked = true;
+    process.nextTick(() => {
+      this.corked = false;
+      raw.uncork();
     });
   }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Hex } from '../../src/common/evm.js';
 import type { BlockHead } from '../../src/chain/chain-client.js';
 import { JsonRpcChainClient } from '../../src/chain/json-rpc-chain-client.js';
+import { WsRpcConnection } from '../../src/chain/json-rpc-transport.js';
 import { BlockMismatchError, ChainIdMismatchError } from '../../src/chain/rpc-chain-client.js';
 import {
   ANVIL_ACCOUNTS,
@@ -224,6 +225,37 @@ describe(JsonRpcChainClient.name, () => {
       }
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('sends the requests made in one tick in one write, and answers each', async () => {
+    const socket = await WsRpcConnection.open(anvil.wsUrl, { timeoutMs: 5_000 });
+    try {
+      // The TCP socket under ws: its write calls (one system call each) are what corking saves;
+      // on the wire it is all one byte stream either way.
+      const raw = (
+        socket as unknown as { socket: { _socket: Record<string, (...args: never[]) => unknown> } }
+      ).socket._socket;
+      let writes = 0;
+      for (const method of ['_write', '_writev']) {
+        const original = raw[method].bind(raw);
+        raw[method] = (...args: never[]) => {
+          writes++;
+          return original(...args);
+        };
+      }
+      const head = BigInt(await socket.request<Hex>('eth_blockNumber', []));
+      writes = 0;
+      const numbers = Array.from({ length: 40 }, (_, i) => (head > BigInt(i) ? head - BigInt(i) : 0n));
+      const blocks = await Promise.all(
+        numbers.map((n) =>
+          socket.request<{ number: Hex }>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false]),
+        ),
+      );
+      expect(blocks.map((b) => BigInt(b.number))).toEqual(numbers);
+      expect(writes).toBe(1); // uncorked: 40
+    } finally {
+      socket.close();
     }
   });
 
