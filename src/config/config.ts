@@ -339,7 +339,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       pollIntervalMs: r.int('MONITOR_POLL_INTERVAL_MS', 2000, 50, 600_000),
       stallTimeoutMs: r.int('MONITOR_STALL_TIMEOUT_MS', 30_000, 500, 3_600_000),
       windowSize: r.int('MONITOR_WINDOW_SIZE', 128, 8, 10_000),
-      backfillBatchSize: r.int('MONITOR_BACKFILL_BATCH', 50, 1, 1000),
+      backfillBatchSize: r.int('MONITOR_BACKFILL_BATCH', 100, 1, 1000),
     },
     alerts: {
       enabled: r.bool('ALERTS_ENABLED', true),
