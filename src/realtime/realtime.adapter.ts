@@ -132,6 +132,7 @@ export function withRealtimeDelivery<TBase extends AdapterClass>(Base: TBase) {
     /** Set while resyncing: room broadcasts wait here. */
     private resyncBuffer?: { packet: EventPacket; opts: BroadcastOptions }[];
     private resyncAgain = false;
+    private closed = false;
     /**
      * `room#id` of the events a resync delivered from the log, with when: the same event's own
      * message may still arrive after the resync ended (it was published before LISTEN was back,
@@ -173,8 +174,10 @@ export function withRealtimeDelivery<TBase extends AdapterClass>(Base: TBase) {
       this.resyncBuffer = [];
       try {
         const deadline = Date.now() + LISTEN_WAIT_MS;
-        while (!listening() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-        const rooms = [...this.lastReceived.keys()];
+        while (!listening() && !this.closed && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        // Closed meanwhile (the process stops): nothing to catch up, and the database may be gone.
+        const rooms = this.closed ? [] : [...this.lastReceived.keys()];
         let after = rooms.length > 0 ? Math.min(...this.lastReceived.values()) : Infinity;
         while (rooms.length > 0) {
           const page = await this.realtime.readSince(rooms, after, RESYNC_PAGE);
@@ -205,13 +208,14 @@ export function withRealtimeDelivery<TBase extends AdapterClass>(Base: TBase) {
           if (!caughtUp) this.deliverLocally(packet, opts);
         }
       }
-      if (this.resyncAgain) {
+      if (this.resyncAgain && !this.closed) {
         this.resyncAgain = false;
         await this.resync(listening);
       }
     }
 
     override close(): Promise<void> | void {
+      this.closed = true;
       clearInterval(this.recoveryTimer);
       return super.close();
     }
@@ -534,6 +538,20 @@ export function createRealtimeAdapter(
         connection.release();
         listening = undefined;
         return;
+      }
+      // A connection that died during its LISTENs makes PubSubClient reconnect twice (its query's
+      // catch and its 'end' handler each schedule one): the second stored connection replaces the
+      // first without releasing it, which would hold a slot of the two-connection pool for good
+      // (and with it every NOTIFY). The replaced one is closed, with its notification handler.
+      if (listening !== undefined && connection !== undefined && connection !== listening) {
+        const replaced = listening;
+        replaced.removeAllListeners('end');
+        replaced.removeAllListeners('notification');
+        try {
+          replaced.release(true);
+        } catch {
+          // Already released (it ended: the 'end' listener released it).
+        }
       }
       listening = connection;
     },

@@ -3,12 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { Server } from 'socket.io';
 import { getAddress } from 'viem';
+import pg from 'pg';
 
 import { userRoom } from '../../src/events/domain-events.js';
 import { EventBus } from '../../src/events/event-bus.js';
 import { EventLogRepository } from '../../src/events/event-log.repository.js';
 import { EmitterRelay } from '../../src/realtime/emitter-relay.js';
 import { PostgresEngine } from '../../src/realtime/postgres-engine.js';
+import { createRealtimeAdapter } from '../../src/realtime/realtime.adapter.js';
 import { databaseUrlOf } from '../../src/realtime/realtime-pool.js';
 import { RealtimeGateway } from '../../src/realtime/realtime.gateway.js';
 import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
@@ -363,6 +365,119 @@ describe(RealtimeGateway.name, () => {
         expect(outcome).toBe('closed');
       },
     );
+
+    /**
+     * A real pool whose first `LISTEN` waits, on its real connection, until `release()`: the moment
+     * the adapter's LISTEN connection is set up, held open as long as a test needs.
+     */
+    const heldListenPool = () => {
+      const name = `listen-test-${randomBytes(4).toString('hex')}`;
+      const pool = new pg.Pool({
+        connectionString: databaseUrlOf(app.dataSource),
+        max: 2,
+        application_name: name,
+      });
+      pool.on('error', () => undefined);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let reached!: (client: pg.PoolClient) => void;
+      const held = new Promise<pg.PoolClient>((resolve) => (reached = resolve));
+      let first = true;
+      // The promise form is the adapter's LISTEN connection; pool.query uses the callback form.
+      const connect = pool.connect.bind(pool) as (...args: unknown[]) => Promise<pg.PoolClient>;
+      pool.connect = (async (...args: unknown[]) => {
+        if (args.length > 0) return connect(...args);
+        const client = await connect();
+        const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+        client.query = ((...args: unknown[]) => {
+          if (first && typeof args[0] === 'string' && args[0].startsWith('LISTEN')) {
+            first = false;
+            reached(client);
+            return gate.then(() => query(...args));
+          }
+          return query(...args);
+        }) as never;
+        return client;
+      }) as never;
+      const adapterOf = () => {
+        const io = new Server();
+        io.adapter(
+          createRealtimeAdapter(pool, {
+            maxDisconnectionDurationMs: 1_000,
+            maxRememberedPackets: 10,
+            errorHandler: () => undefined,
+            eventIdOf: () => undefined,
+            readSince: async () => [],
+          }) as unknown as Parameters<Server['adapter']>[0],
+        );
+        return io.of('/').adapter;
+      };
+      const listening = async () =>
+        (
+          await app.dataSource.query<{ n: number }[]>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'`,
+            [name],
+          )
+        )[0].n;
+      return { pool, release, held, adapterOf, listening };
+    };
+
+    const within = async <T>(ms: number, work: Promise<T>): Promise<T | string> => {
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        work,
+        new Promise<string>(
+          (resolve) => (timer = setTimeout(() => resolve(`still waiting after ${ms} ms`), ms)),
+        ),
+      ]);
+      clearTimeout(timer);
+      return outcome;
+    };
+
+    it('releases a LISTEN connection that finished its LISTEN after the adapter closed', async () => {
+      const { pool, release, held, adapterOf } = heldListenPool();
+      const adapter = adapterOf();
+      await held;
+      await adapter.close();
+      release();
+      expect(
+        await within(
+          5_000,
+          pool.end().then(() => 'ended'),
+        ),
+      ).toBe('ended');
+    });
+
+    it('keeps one LISTEN connection and a free pool slot when the connection dies during its LISTEN', async () => {
+      // The dead connection's query fails and its 'end' fires: PubSubClient reconnects twice, and
+      // the second connection it stores replaced the first without releasing it (the pool has 2).
+      const { pool, release, held, adapterOf, listening } = heldListenPool();
+      const adapter = adapterOf();
+      const dying = await held;
+      const ended = new Promise((resolve) => dying.once('end', resolve));
+      await app.dataSource.query('SELECT pg_terminate_backend($1)', [
+        (dying as unknown as { processID: number }).processID,
+      ]);
+      await ended;
+      release();
+      // Both reconnections are 1–3 s away.
+      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      await waitFor(async () => ((await listening()) > 0 ? true : undefined), 5_000, 'LISTEN again');
+      expect(await listening()).toBe(1);
+      expect(
+        await within(
+          3_000,
+          pool.query('SELECT 1 AS one').then((r) => r.rows[0].one),
+        ),
+      ).toBe(1);
+      await adapter.close();
+      expect(
+        await within(
+          5_000,
+          pool.end().then(() => 'ended'),
+        ),
+      ).toBe('ended');
+    });
   });
 
   describe('resume', () => {
