@@ -158,7 +158,11 @@ export class HeadStream {
       const head = await this.source.pollHead();
       // A block pushed while the read was in flight may be newer than its answer: not pulled back.
       const stale = this.emitted !== emitted && head.number <= this.lastNumber;
-      if (generation === this.generation && !stale) this.emit(head);
+      if (generation !== this.generation) return;
+      if (!stale) this.emit(head);
+      // Lower than the pushed head: stale, or the node rolled back after the push. Read again; with
+      // no push during that read, its answer stands.
+      else if (head.number < this.lastNumber) this.track(this.catchUpHead(generation));
     } catch {
       // The subscription is live; its next head or the watchdog will tell.
     }

@@ -225,6 +225,9 @@ export class ChainFollower {
         const stale =
           this.headsSeen !== seen && this.target !== undefined && head.number <= this.target.number;
         if (!stale) this.onHead(head);
+        // Lower than the head that arrived meanwhile: stale, or the node rolled back after it. Ask
+        // again; with no head arriving during that read, its answer stands.
+        else if (head.number < this.target!.number) this.fetchHead();
         // A failed read marked the follower failing; the same head again would not wake sync to clear it.
         if (this.failingSince !== undefined) this.syncTask.wake();
       },
