@@ -467,7 +467,8 @@ async function backfillThroughput(
 
   // Each run catches up the same blocks from the same state: a fresh copy of the database as it is
   // now (BENCH_BACKFILL_RUNS > 1: the median run is reported, every run in the notes).
-  const runs = Math.max(1, Number(process.env.BENCH_BACKFILL_RUNS ?? '1'));
+  const runs = Number(process.env.BENCH_BACKFILL_RUNS ?? '1');
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('BENCH_BACKFILL_RUNS must be a whole number ≥ 1');
   await db.end(); // a database is copied only while nothing is connected to it
 
   const results: number[] = [];
@@ -511,7 +512,7 @@ async function backfillThroughput(
       },
     ],
     notes: [
-      `backfill: ${generated} of the issue's 5,000 blocks (${generated < 5000 ? `scaled: BENCH_SCALE=${ctx.scale} and/or the ${budgetMs / 1000} s generation budget; ` : ''}generating them on anvil took ${genSeconds.toFixed(1)} s = ${(generated / genSeconds).toFixed(0)} blocks/s); 10 of the 200 tx per block are deposits, 1 in ${INTERNAL_EVERY} of all transfers goes through a Forwarder (internal; traced); timed from the monitor being up (its boot took ${bootMs.toFixed(0)} ms, not counted) to cursor = head; MONITOR_BACKFILL_BATCH default (100), 8 blocks fetched at once${runs > 1 ? `; ${runs} runs on the same blocks, each from a copy of the database (median reported): ${results.map((r) => r.toFixed(0)).join(', ')} blocks/s` : ''}`,
+      `backfill: ${generated} of the issue's 5,000 blocks (${generated < 5000 ? `scaled: BENCH_SCALE=${ctx.scale} and/or the ${budgetMs / 1000} s generation budget; ` : ''}generating them on anvil took ${genSeconds.toFixed(1)} s = ${(generated / genSeconds).toFixed(0)} blocks/s); 10 of the 200 tx per block are deposits, 1 in ${INTERNAL_EVERY} of all transfers goes through a Forwarder (internal; traced); timed from the monitor being up (its boot took ${bootMs.toFixed(0)} ms, not counted) to cursor = head; MONITOR_BACKFILL_BATCH default (100), 8 blocks fetched at once${runs > 1 ? `; ${runs} runs on the same blocks, each from a copy of the database (median reported): ${results.map((r) => r.toFixed(0)).join(', ')} blocks/s` : ''}${process.env.BENCH_CPU_PROFILE ? '; profiled (BENCH_CPU_PROFILE): the timings include the profiler’s overhead' : ''}`,
     ],
   };
 }

@@ -108,6 +108,11 @@ describe('monitor processes', () => {
     );
   });
 
+  // Also when a test failed: a monitor left running would hold devnet's leadership in the next one.
+  afterEach(async () => {
+    await Promise.all([...running].map(kill));
+  });
+
   afterAll(async () => {
     await Promise.all([...running].map(kill));
     await db?.destroy();
@@ -129,14 +134,9 @@ describe('monitor processes', () => {
       if (round % 2 === 1) await waitFor(() => (leads(monitor) ? true : undefined), 30_000, 'restart');
     }
     await burst();
-    try {
-      await expectExactlyTheChain().catch((error: unknown) => {
-        throw new Error(`${String(error)}\n--- last monitor output ---\n${monitor.output().slice(-4000)}`);
-      });
-    } finally {
-      // Also on failure: a monitor left running would hold devnet's leadership in the next test.
-      await kill(monitor);
-    }
+    await expectExactlyTheChain().catch((error: unknown) => {
+      throw new Error(`${String(error)}\n--- last monitor output ---\n${monitor.output().slice(-4000)}`);
+    });
   }, 120_000);
 
   it('runs one leader per network; a standby takes over within seconds of a kill -9', async () => {
