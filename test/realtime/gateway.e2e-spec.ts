@@ -338,6 +338,14 @@ describe(RealtimeGateway.name, () => {
   });
 
   describe('shutdown', () => {
+    /** Adapter options for the tests below: no event ids, an empty log, errors ignored. */
+    const quietAdapterOptions = {
+      maxDisconnectionDurationMs: 1_000,
+      maxRememberedPackets: 10,
+      errorHandler: () => undefined,
+      eventIdOf: () => undefined,
+      readSince: async () => [],
+    };
     // CI once hung 60 s in an afterAll: the app closed while its LISTEN connection was still being
     // set up, PubSubClient kept that connection, and the engine's pool.end() waited for it forever.
     it.each([0, 1, 5, 20])(
@@ -345,15 +353,7 @@ describe(RealtimeGateway.name, () => {
       async (delayMs) => {
         const engine = new PostgresEngine(databaseUrlOf(app.dataSource));
         const io = new Server();
-        io.adapter(
-          engine.createAdapter({
-            maxDisconnectionDurationMs: 1_000,
-            maxRememberedPackets: 10,
-            errorHandler: () => undefined,
-            eventIdOf: () => undefined,
-            readSince: async () => [],
-          }) as unknown as Parameters<Server['adapter']>[0],
-        );
+        io.adapter(engine.createAdapter(quietAdapterOptions) as unknown as Parameters<Server['adapter']>[0]);
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         await io.of('/').adapter.close();
         let timer: NodeJS.Timeout | undefined;
@@ -402,13 +402,7 @@ describe(RealtimeGateway.name, () => {
       const adapterOf = () => {
         const io = new Server();
         io.adapter(
-          createRealtimeAdapter(pool, {
-            maxDisconnectionDurationMs: 1_000,
-            maxRememberedPackets: 10,
-            errorHandler: () => undefined,
-            eventIdOf: () => undefined,
-            readSince: async () => [],
-          }) as unknown as Parameters<Server['adapter']>[0],
+          createRealtimeAdapter(pool, quietAdapterOptions) as unknown as Parameters<Server['adapter']>[0],
         );
         return io.of('/').adapter;
       };
