@@ -199,17 +199,33 @@ describe('Web app in Chromium', () => {
     await deep.close();
   });
 
-  it('shows a price change live', async () => {
+  it('shows a price change live, including one that arrives while the chart’s history loads', async () => {
+    // The service answers the chart's history before the first price exists; that answer reaches
+    // the page only after the price came over the socket. The chart must still hold the price.
+    let answered!: () => void;
+    const fetched = new Promise<void>((resolve) => (answered = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/prices/BTCUSDT/recent', async (route) => {
+      const response = await route.fetch();
+      answered();
+      await held;
+      await route.fulfill({ response });
+    });
     await nav(page, 'Prices');
-    const btc = page.getByLabel('BTCUSDT price');
-    await btc.waitFor();
+    await page.getByLabel('BTCUSDT price').waitFor();
+    await page.getByRole('main').getByRole('status').getByText('Live', { exact: true }).waitFor();
+    await fetched;
     exchange.sendPrice('BTCUSDT', '50000.00000000');
     await page.getByText('50,000.00', { exact: true }).waitFor();
+    release();
+    await page.getByText('BTCUSDT: 1 recent prices, from 50000.00000000 to 50000.00000000').waitFor();
+    await page.unroute('**/prices/BTCUSDT/recent');
     await new Promise((resolve) => setTimeout(resolve, 250));
     exchange.sendPrice('BTCUSDT', '50123.45000000');
     await page.getByText('50,123.45', { exact: true }).waitFor();
     await page.locator('li[data-symbol="BTCUSDT"]').getByText('Fresh').waitFor();
-    await page.getByText(/BTCUSDT: 2 recent prices/).waitFor();
+    await page.getByText('BTCUSDT: 2 recent prices, from 50000.00000000 to 50123.45000000').waitFor();
     await shot(page, 'prices');
   });
 

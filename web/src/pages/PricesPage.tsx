@@ -1,13 +1,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 import { api, call, type PricePoint } from '../api/client';
 import { connectPriceSocket } from '../api/realtime';
 import { PriceChart } from '../components/PriceChart';
 import { formatPercent, formatPrice, formatTime } from '../lib/format';
+import { CHART_POINTS, mergeRecent } from '../lib/recent-prices';
 
 const recentKey = (symbol: string) => ['prices', symbol, 'recent'];
-
 /** Latest prices over the public stream (Socket.IO /prices), a chart of the chosen symbol. */
 export function PricesPage() {
   const queryClient = useQueryClient();
@@ -20,6 +20,9 @@ export function PricesPage() {
   const [connected, setConnected] = useState(false);
   const [selected, setSelected] = useState<string | undefined>();
   const symbol = selected ?? prices.data?.[0]?.symbol;
+  // Every point the stream brought, per symbol: a point that arrives while the chart's history is
+  // still being fetched (and the fetch answered before it) is merged into that history, not lost.
+  const live = useRef(new Map<string, PricePoint[]>());
 
   useEffect(() => {
     const socket = connectPriceSocket();
@@ -28,10 +31,12 @@ export function PricesPage() {
     socket.on('connect_error', () => setConnected(false));
     socket.on('price', (point: PricePoint) => {
       setLatest((all) => ({ ...all, [point.symbol]: point }));
-      queryClient.setQueryData(recentKey(point.symbol), (data: { points: PricePoint[] } | undefined) =>
-        data && data.points.at(-1)?.exchange_time !== point.exchange_time
-          ? { ...data, points: [...data.points, point].slice(-900) }
-          : data,
+      const seen = live.current.get(point.symbol) ?? [];
+      live.current.set(point.symbol, [...seen, point].slice(-CHART_POINTS));
+      queryClient.setQueryData(
+        recentKey(point.symbol),
+        (data: { points: PricePoint[] } | undefined) =>
+          data && { ...data, points: mergeRecent(data.points, [point]) },
       );
     });
     return () => {
@@ -42,7 +47,10 @@ export function PricesPage() {
   const recent = useQuery({
     queryKey: recentKey(symbol ?? ''),
     enabled: symbol !== undefined,
-    queryFn: () => call(api.GET('/prices/{symbol}/recent', { params: { path: { symbol: symbol! } } })),
+    queryFn: async () => {
+      const data = await call(api.GET('/prices/{symbol}/recent', { params: { path: { symbol: symbol! } } }));
+      return { ...data, points: mergeRecent(data.points, live.current.get(data.symbol) ?? []) };
+    },
     staleTime: Infinity,
   });
 
