@@ -482,6 +482,11 @@ export function createRealtimeAdapter(
   // end() (RealtimeEngine.close, at shutdown) would never settle. Both cases are caught below.
   let closed = false;
   const parked = new Promise<never>(() => undefined);
+  // Every LISTEN connection in the order it was acquired: a resync waits for a connection at least
+  // as new as its own to be listening, so it also ends when its own connection died during its
+  // LISTENs and a later one took over (not only when that exact connection is stored).
+  const acquiredAs = new WeakMap<pg.PoolClient, number>();
+  let acquired = 0;
   const listenAwarePool = {
     connect: async () => {
       let connection: pg.PoolClient;
@@ -510,7 +515,12 @@ export function createRealtimeAdapter(
       // `client` is set once the LISTENs on the new connection are done. A reconnect catches up
       // what was notified while LISTEN was down; the first connection too: the server already
       // listens (and after a restart its clients are back within a second) while LISTEN is set up.
-      const listening = () => client['client'] === connection;
+      const order = ++acquired;
+      acquiredAs.set(connection, order);
+      const listening = () => {
+        const current = client['client'];
+        return current !== undefined && (acquiredAs.get(current) ?? 0) >= order;
+      };
       for (const adapter of namespaces.values()) void adapter.resync(listening);
       return connection;
     },

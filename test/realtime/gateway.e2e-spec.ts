@@ -442,7 +442,7 @@ describe(RealtimeGateway.name, () => {
       ).toBe('ended');
     });
 
-    it('keeps one LISTEN connection and a free pool slot when the connection dies during its LISTEN', async () => {
+    it('keeps one LISTEN connection and a free pool slot, and ends its catch-up, when the connection dies during its LISTEN', async () => {
       // The dead connection's query fails and its 'end' fires: PubSubClient reconnects twice, and
       // the second connection it stores replaced the first without releasing it (the pool has 2).
       const { pool, release, held, adapterOf, listening } = heldListenPool();
@@ -458,6 +458,10 @@ describe(RealtimeGateway.name, () => {
       await new Promise((resolve) => setTimeout(resolve, 3_500));
       await waitFor(async () => ((await listening()) > 0 ? true : undefined), 5_000, 'LISTEN again');
       expect(await listening()).toBe(1);
+      // The catch-up started for the dead connection ends once a later one listens: it does not
+      // hold room broadcasts until its 15 s wait for the dead one runs out.
+      const resyncing = () => (adapter as unknown as { resyncBuffer?: unknown[] }).resyncBuffer !== undefined;
+      await waitFor(() => (resyncing() ? undefined : true), 2_000, 'the catch-up to end');
       expect(
         await within(
           3_000,
