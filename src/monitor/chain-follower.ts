@@ -310,6 +310,8 @@ export class ChainFollower {
           `dropping ${tip.number - head.number} block(s)`,
       );
       await this.rewindTo(ours);
+      // The node's head is lower now: the status says so (its head only ever rises otherwise).
+      this.options.observer?.rolledBack(head.number);
     } else if (this.target === head) {
       this.target = latest;
     }

@@ -6,8 +6,10 @@ export type ReportedState = 'following' | 'error' | 'no_endpoint';
 
 /** What a ChainFollower tells about its progress (FollowerOptions.observer). */
 export interface FollowerObserver {
-  /** The node announced this head. */
+  /** The node announced this head (a lower one than already reported is late, and ignored). */
   head(number: bigint): void;
+  /** The node rolled its chain back: its head is this block, lower than reported before. */
+  rolledBack(number: bigint): void;
   /** The cursor moved to this block (committed). */
   cursor(number: bigint): void;
   /** A step failed and will be retried. */
@@ -51,6 +53,10 @@ export class NetworkStatusReporter implements FollowerObserver {
 
   head(number: bigint): void {
     if (this.snapshot.head !== null && number <= this.snapshot.head) return;
+    this.update({ head: number });
+  }
+
+  rolledBack(number: bigint): void {
     this.update({ head: number });
   }
 

@@ -15,6 +15,7 @@ import {
   startAnvil,
 } from '../helpers/anvil.js';
 import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
+import { waitFor } from '../helpers/process.js';
 import { seededRandom } from '../helpers/random.js';
 import {
   depositsOf,
@@ -180,6 +181,18 @@ describe(`${ChainFollower.name}: randomized reorgs`, () => {
     expect((await depositsOf(app.dataSource, wallet)).map((d) => [d.tx_hash, d.status])).toEqual([
       [tx, 'orphaned'],
     ]);
+    // The status follows the node down: head = cursor = the lower head, not the old tip.
+    const head = (await anvil.blockNumber()).toString();
+    const status = await waitFor(
+      async () => {
+        const { body } = await app.http().get('/networks/devnet').expect(200);
+        const view = body as { status: { head_block: string; cursor_block: string; lag_blocks: string } };
+        return view.status.head_block === head ? view.status : undefined;
+      },
+      10_000,
+      'the status head to follow the rollback',
+    );
+    expect(status).toMatchObject({ head_block: head, cursor_block: head, lag_blocks: '0' });
   });
 
   it(`walks back a reorg of exactly the window (${WINDOW} blocks) and rescans only past it`, async () => {
