@@ -1,3 +1,4 @@
+import { RepeatedWarning } from '../logging/repeated-warning.js';
 import type { BlockHead, HeadListenerOptions, Unsubscribe } from './chain-client.js';
 
 export interface HeadPush {
@@ -67,11 +68,15 @@ export class HeadStream {
   private emitted = 0;
   /** Poll-only sources: whether the last poll failed, so the next success counts as a reconnect. */
   private pollHealthy = false;
+  /** Polls fail every `pollIntervalMs` while a node is away: logged once, then at a slowing rate. */
+  private readonly pollFailing: RepeatedWarning;
 
   constructor(
     private readonly source: HeadSource,
     private readonly options: HeadStreamOptions,
-  ) {}
+  ) {
+    this.pollFailing = new RepeatedWarning((message) => options.logger.warn(message));
+  }
 
   subscribe(listener: HeadListenerOptions): Unsubscribe {
     if (this.state === 'closed') throw new Error('the chain client is closed');
@@ -239,6 +244,7 @@ export class HeadStream {
     try {
       const head = await this.source.pollHead();
       if (round !== this.pollRound) return;
+      this.pollFailing.clear();
       if (this.source.openPush === null && !this.pollHealthy) {
         this.pollHealthy = true;
         this.fireReconnect();
@@ -247,7 +253,7 @@ export class HeadStream {
     } catch (error) {
       if (round !== this.pollRound) return;
       if (this.pollHealthy || this.source.openPush !== null) {
-        this.options.logger.warn(
+        this.pollFailing.warn(
           `polling the head failed: ${error instanceof Error ? error.message : String(error)}`,
         );
       }

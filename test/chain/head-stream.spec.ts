@@ -272,6 +272,50 @@ describe(HeadStream.name, () => {
     expect(attempts.length).toBe(count); // nothing after close
   });
 
+  it('logs a failing poll once, then at a slowing rate, while the node stays away', async () => {
+    const warnings: string[] = [];
+    let down = true;
+    let polls = 0;
+    const head: BlockHead = {
+      number: 7n,
+      hash: `0x${'07'.repeat(32)}`,
+      parentHash: `0x${'06'.repeat(32)}`,
+      timestamp: 1n,
+    };
+    const stream = new HeadStream(
+      {
+        openPush: async () => {
+          throw new Error('refused');
+        },
+        pollHead: async () => {
+          polls++;
+          if (down) throw new Error('refused');
+          return head;
+        },
+      },
+      {
+        pollIntervalMs: 10,
+        stallTimeoutMs: 1_000,
+        initialBackoffMs: 60_000,
+        maxBackoffMs: 60_000,
+        logger: { ...quiet, warn: (message) => warnings.push(message) },
+      },
+    );
+    const heads: BlockHead[] = [];
+    stream.subscribe({ onHead: (h) => heads.push(h) });
+    const pollFailures = () => warnings.filter((w) => w.startsWith('polling the head failed'));
+    await until('20 failed polls', () => polls >= 20, 5_000);
+    expect(pollFailures()).toEqual(['polling the head failed: refused']);
+    // Back, then away again: a new outage is logged at once.
+    down = false;
+    await until('a polled head', () => heads.length === 1, 5_000);
+    down = true;
+    const before = polls;
+    await until('20 more failed polls', () => polls >= before + 20, 5_000);
+    await stream.close();
+    expect(pollFailures()).toHaveLength(2);
+  });
+
   it('with jitter 0 waits half the base delay', async () => {
     const attempts: number[] = [];
     const stream = new HeadStream(
