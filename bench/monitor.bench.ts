@@ -362,6 +362,8 @@ async function detectionLatency(
   const monitor: number[] = [];
   const behind: number[] = [];
   const perBlock: { number: bigint; floor: number; monitor: number; start: number }[] = [];
+  // The bench's own work (sending the transfers) is in the same process, and in the profile.
+  const profile = await startCpuProfile('latency');
   try {
     for (let b = 0; b < blocks; b++) {
       const recipients = Array.from(
@@ -386,6 +388,7 @@ async function detectionLatency(
       }
     }
   } finally {
+    await profile?.stop();
     unsubscribe();
     phases.stop();
     socket.close();

@@ -6,7 +6,8 @@
  *   BENCH_SCALE=0.2             shrink sizes for a quick run (the report says so)
  *   BENCH_MONITOR_PARTS=latency  only these parts of the monitor section (latency, backfill, memory)
  *   BENCH_BACKFILL_RUNS=5       catch up the same blocks 5 times (fresh database copy each), report the median
- *   BENCH_CPU_PROFILE=dir       write a V8 CPU profile of each catch-up run to dir/backfill-<n>.cpuprofile
+ *   BENCH_CPU_PROFILE=dir       write V8 CPU profiles of the monitor's latency run (dir/latency.cpuprofile)
+ *                               and of each catch-up run (dir/backfill-<n>.cpuprofile)
  *   BENCH_DATABASE_URL=…        PostgreSQL server to use (default: TEST_DATABASE_URL, else embedded)
  */
 import { createHash } from 'node:crypto';
