@@ -227,6 +227,24 @@ describe('Web app in Chromium', () => {
     await page.locator('li[data-symbol="BTCUSDT"]').getByText('Fresh').waitFor();
     await page.getByText('BTCUSDT: 2 recent prices, from 50000.00000000 to 50123.45000000').waitFor();
     await shot(page, 'prices');
+    // Prices sent while the page was closed are in the chart when it opens again (the stream
+    // itself only brings the latest to a new connection).
+    await nav(page, 'Wallets');
+    for (const price of ['50200.00000000', '50300.00000000']) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      exchange.sendPrice('BTCUSDT', price);
+    }
+    await waitFor(
+      async () => {
+        const res = await fetch(url('/prices/BTCUSDT/recent'));
+        const body = (await res.json()) as { points: unknown[] };
+        return body.points.length === 4 ? true : undefined;
+      },
+      TIMEOUT,
+      'the service to hold the two prices',
+    );
+    await nav(page, 'Prices');
+    await page.getByText('BTCUSDT: 4 recent prices, from 50000.00000000 to 50300.00000000').waitFor();
   });
 
   it('creates an alert, fires it with a price, and shows the notification and its history', async () => {

@@ -22,6 +22,20 @@ describe('a chart history of fetched and live prices', () => {
     expect(mergeRecent([point(1), point(3)], [point(2), point(3)])).toEqual([point(1), point(3)]);
   });
 
+  it('adds a live point with the same exchange time as the last, unless its price is there too', () => {
+    const same = (price: string) => ({ ...point(2), price });
+    expect(mergeRecent([point(1), same('1.00')], [same('2.00')])).toEqual([
+      point(1),
+      same('1.00'),
+      same('2.00'),
+    ]);
+    expect(mergeRecent([point(1), same('1.00'), same('2.00')], [same('1.00'), same('2.00')])).toEqual([
+      point(1),
+      same('1.00'),
+      same('2.00'),
+    ]);
+  });
+
   it('starts from the live points when the history is empty', () => {
     expect(mergeRecent([], [point(4), point(5)])).toEqual([point(4), point(5)]);
   });

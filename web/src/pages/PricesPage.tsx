@@ -26,7 +26,13 @@ export function PricesPage() {
 
   useEffect(() => {
     const socket = connectPriceSocket();
-    socket.on('connect', () => setConnected(true));
+    let wasConnected = false;
+    socket.on('connect', () => {
+      setConnected(true);
+      // Back after a cut: what the stream sent meanwhile is in the service's history, not here.
+      if (wasConnected) void queryClient.invalidateQueries({ queryKey: ['prices'] });
+      wasConnected = true;
+    });
     socket.on('disconnect', () => setConnected(false));
     socket.on('connect_error', () => setConnected(false));
     socket.on('price', (point: PricePoint) => {
@@ -51,7 +57,10 @@ export function PricesPage() {
       const data = await call(api.GET('/prices/{symbol}/recent', { params: { path: { symbol: symbol! } } }));
       return { ...data, points: mergeRecent(data.points, live.current.get(data.symbol) ?? []) };
     },
+    // Kept up to date by the stream while the page is open; read again when it opens again (the
+    // stream was closed meanwhile) or after a reconnect. The fetch merges what the stream sent.
     staleTime: Infinity,
+    refetchOnMount: 'always',
   });
 
   return (
