@@ -112,6 +112,7 @@ export class HeadStream {
     this.push = null;
     this.attempt = 0;
     this.pollHealthy = false;
+    this.pollFailing.clear();
     this.lastHash = null;
     this.lastNumber = -1n;
     clearTimeout(this.reconnectTimer);
@@ -142,6 +143,7 @@ export class HeadStream {
       this.state = 'live';
       this.attempt = 0;
       this.stopPolling();
+      this.pollFailing.clear(); // the node is back: its next outage is logged at once
       this.armWatchdog();
       this.options.logger.log('head subscription live');
       this.fireReconnect();

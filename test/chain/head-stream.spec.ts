@@ -316,6 +316,44 @@ describe(HeadStream.name, () => {
     expect(pollFailures()).toHaveLength(2);
   });
 
+  it('logs failing polls at once again after the socket came back, even with no poll succeeding', async () => {
+    const warnings: string[] = [];
+    let refuse = true;
+    let takeDown: ((reason: Error) => void) | undefined;
+    let polls = 0;
+    const stream = new HeadStream(
+      {
+        openPush: async (handlers) => {
+          if (refuse) throw new Error('refused');
+          takeDown = handlers.onDown;
+          return { close: () => undefined };
+        },
+        pollHead: async () => {
+          polls++;
+          throw new Error('no http');
+        },
+      },
+      {
+        pollIntervalMs: 10,
+        stallTimeoutMs: 30_000,
+        initialBackoffMs: 100,
+        maxBackoffMs: 100,
+        logger: { ...quiet, warn: (message) => warnings.push(message) },
+      },
+    );
+    stream.subscribe({ onHead: () => undefined });
+    const pollFailures = () => warnings.filter((w) => w.startsWith('polling the head failed'));
+    await until('failed polls', () => polls >= 5, 5_000);
+    refuse = false;
+    await until('the socket back', () => takeDown !== undefined, 5_000);
+    expect(pollFailures()).toHaveLength(1);
+    takeDown!(new Error('socket closed'));
+    const before = polls;
+    await until('polls again', () => polls >= before + 5, 5_000);
+    await stream.close();
+    expect(pollFailures()).toHaveLength(2);
+  });
+
   it('with jitter 0 waits half the base delay', async () => {
     const attempts: number[] = [];
     const stream = new HeadStream(
