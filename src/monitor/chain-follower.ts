@@ -310,8 +310,10 @@ export class ChainFollower {
           `dropping ${tip.number - head.number} block(s)`,
       );
       await this.rewindTo(ours);
-      // The node's head is lower now: the status says so (its head only ever rises otherwise).
+      // The node's head is lower now: the status says so (its head only ever rises otherwise),
+      // and a higher head announced during the rewind stays the one reported.
       this.options.observer?.rolledBack(head.number);
+      if (this.target && this.target !== head) this.options.observer?.head(this.target.number);
     } else if (this.target === head) {
       this.target = latest;
     }
