@@ -388,10 +388,10 @@ async function detectionLatency(
       }
     }
   } finally {
-    await profile?.stop();
     unsubscribe();
     phases.stop();
     socket.close();
+    await profile?.stop();
   }
   const [deposits] = (
     await db.query<{ n: number; internal: number }>(
@@ -434,6 +434,8 @@ async function detectionLatency(
     `latency, commit_blocks phases over all blocks, p50 / p99 / max: ${phases.summary('commit_blocks')}; settle phases: ${phases.summary('settle')}; GC pauses during the run: ${phases.gcSummary()}; deposits row updates: ${updates?.upd ?? '?'}, of which in place (HOT) ${updates?.hot ?? '?'}`,
     `latency, where the 3 worst blocks' time went (between the mine request and the commit): ${worst.map((w) => `${w.number}: ${phases.during(w.start, w.start + w.monitor)}`).join('; ')}`,
   ];
+  if (profile)
+    notes.push('latency: profiled (BENCH_CPU_PROFILE): the timings include the profiler’s overhead');
   return { rows, notes };
 }
 
