@@ -34,17 +34,29 @@ export class NetworksService {
 
   async list(): Promise<NetworkResponseDto[]> {
     const networks = await this.dataSource.getRepository(Network).find({ order: { chainId: 'ASC' } });
-    const [statuses, internal] = await Promise.all([this.statuses(), this.internalTransfers()]);
-    return networks.map((n) => this.toResponse(n, statuses.get(n.id), internal.get(n.id) ?? null));
+    const [statuses, internal, tokens] = await Promise.all([
+      this.statuses(),
+      this.internalTransfers(),
+      this.tokens(),
+    ]);
+    return networks.map((n) =>
+      this.toResponse(n, statuses.get(n.id), internal.get(n.id) ?? null, tokens.get(n.id) ?? []),
+    );
   }
 
   async get(key: string): Promise<NetworkResponseDto> {
     const network = await this.findByKey(key);
-    const [statuses, internal] = await Promise.all([
+    const [statuses, internal, tokens] = await Promise.all([
       this.statuses(network.id),
       this.internalTransfers(network.id),
+      this.tokens(network.id),
     ]);
-    return this.toResponse(network, statuses.get(network.id), internal.get(network.id) ?? null);
+    return this.toResponse(
+      network,
+      statuses.get(network.id),
+      internal.get(network.id) ?? null,
+      tokens.get(network.id) ?? [],
+    );
   }
 
   async update(key: string, change: UpdateNetworkDto): Promise<NetworkResponseDto> {
@@ -116,16 +128,30 @@ export class NetworksService {
     return new Map(rows.map((r) => [r.network_id, r.internal_transfers]));
   }
 
+  /** Each network's tokens (by network id), by symbol then address. */
+  private async tokens(networkId?: string): Promise<Map<string, Token[]>> {
+    const rows = await this.dataSource.getRepository(Token).find({
+      where: networkId ? { networkId } : {},
+      order: { symbol: 'ASC', contractAddress: 'ASC' },
+    });
+    const byNetwork = new Map<string, Token[]>();
+    for (const token of rows)
+      byNetwork.set(token.networkId, [...(byNetwork.get(token.networkId) ?? []), token]);
+    return byNetwork;
+  }
+
   private toResponse(
     network: Network,
     stored: StoredNetworkStatus | undefined,
     internalTransfers: boolean | null,
+    tokens: Token[],
   ): NetworkResponseDto {
     const stallAfterMs = Math.max(this.config.monitor.stallTimeoutMs, STALL_BLOCKS * network.blockTimeMs);
     return toNetworkResponse(
       network,
       deriveNetworkStatus(network, stored, new Date(), stallAfterMs),
       internalTransfers,
+      tokens.map((token) => toTokenResponse(network.key, token)),
     );
   }
 }

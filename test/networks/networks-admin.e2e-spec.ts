@@ -108,6 +108,17 @@ describe(`${NetworksController.name}: admin changes`, () => {
       [address],
     );
     expect(row).toEqual({ symbol: 'TKN' });
+    // Listed with its network, for anyone (GET /networks is public), and only there.
+    const tokensOf = async (path: string, key: string) => {
+      const { body } = await app.http().get(path).expect(200);
+      const networks = (Array.isArray(body) ? body : [body]) as { key: string; tokens: unknown[] }[];
+      return networks.find((n) => n.key === key)!.tokens;
+    };
+    expect(await tokensOf('/networks/devnet', 'devnet')).toContainEqual(created.body);
+    expect(await tokensOf('/networks', 'devnet')).toContainEqual(created.body);
+    expect(await tokensOf('/networks', 'sepolia')).not.toContainEqual(
+      expect.objectContaining({ address: created.body.address }),
+    );
     await app
       .http()
       .post('/networks/devnet/tokens')
@@ -115,6 +126,7 @@ describe(`${NetworksController.name}: admin changes`, () => {
       .send({ address, symbol: 'TKN', decimals: 6 })
       .expect(409);
     await app.http().delete(`/networks/devnet/tokens/${address}`).set(admin.auth).expect(204);
+    expect(await tokensOf('/networks/devnet', 'devnet')).not.toContainEqual(created.body);
     await app.http().delete(`/networks/devnet/tokens/${address}`).set(admin.auth).expect(404);
     await app
       .http()

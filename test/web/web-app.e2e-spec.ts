@@ -195,6 +195,21 @@ describe('Web app in Chromium', () => {
     await deep.goto(url('/app/networks'));
     await deep.getByRole('heading', { name: 'Networks' }).waitFor();
     await deep.getByText('Completed after the required confirmations').first().waitFor();
+    // The devnet's anvil traces blocks, and its TEST token is listed as the API lists it.
+    const devnet = deep.getByRole('listitem').filter({ hasText: '(devnet)' });
+    await devnet.getByText('Detected', { exact: true }).waitFor();
+    const { tokens } = (await (await fetch(url('/networks/devnet'))).json()) as {
+      tokens: { symbol: string; address: string }[];
+    };
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(await devnet.locator('dt:has-text("Tokens") + dd').textContent()).toBe(
+      tokens.map((t) => `${t.symbol} (${t.address})`).join(', '),
+    );
+    await devnet.getByText('Following', { exact: true }).waitFor();
+    // Sepolia has no endpoint in this test: said in words, with what to set.
+    const sepolia = deep.getByRole('listitem').filter({ hasText: '(sepolia)' });
+    await sepolia.getByText('Not followed (no endpoint)').waitFor();
+    await sepolia.getByText(/set RPC_URL_SEPOLIA/).waitFor();
     await shot(deep, 'networks');
     await deep.close();
   });

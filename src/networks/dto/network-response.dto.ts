@@ -3,6 +3,7 @@ import { Matches } from 'class-validator';
 
 import type { FinalityRule, Network } from '../network.entity.js';
 import { NETWORK_STATES, type NetworkState, type NetworkStatusView } from '../network-status.js';
+import { NetworkTokenResponseDto } from './network-token.dto.js';
 
 export class NetworkKeyParamDto {
   @ApiProperty({ description: 'Network key', example: 'sepolia' })
@@ -95,12 +96,21 @@ export class NetworkResponseDto {
       'null until the monitor has read a block from it',
   })
   internal_transfers: boolean | null;
+
+  @ApiProperty({
+    type: [NetworkTokenResponseDto],
+    description:
+      'The ERC-20 tokens whose transfers to wallets are detected on this network (admin POST / DELETE ' +
+      '/networks/{key}/tokens), by symbol',
+  })
+  tokens: NetworkTokenResponseDto[];
 }
 
 export const toNetworkResponse = (
   n: Network,
   status: NetworkStatusView,
   internalTransfers: boolean | null,
+  tokens: NetworkTokenResponseDto[],
 ): NetworkResponseDto => ({
   key: n.key,
   chain_id: n.chainId,
@@ -113,4 +123,5 @@ export const toNetworkResponse = (
   enabled: n.enabled,
   status,
   internal_transfers: internalTransfers,
+  tokens,
 });
