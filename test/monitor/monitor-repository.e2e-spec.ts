@@ -7,7 +7,7 @@ import { createDataSource } from '../../src/database/data-source.js';
 import { runMigrationsLocked } from '../../src/database/migrate.js';
 import type { DepositEventData, LoggedEvent } from '../../src/events/domain-events.js';
 import { EventLogRepository } from '../../src/events/event-log.repository.js';
-import { MonitorRepository } from '../../src/monitor/monitor.repository.js';
+import { MonitorRepository, STALE_LIVE_IDS } from '../../src/monitor/monitor.repository.js';
 import {
   CursorMovedError,
   type DetectedDeposit,
@@ -128,6 +128,39 @@ describe(`${MonitorRepository.name}.commitBlocks`, () => {
     );
     expect(await counts()).toEqual(before);
     expect((await repository.loadState(network.id)).window.at(-1)).toEqual(tip);
+  });
+
+  it('probes the live deposits of a block’s transactions by index, also with statistics that lag the table', async () => {
+    // Every block's commit looks for live rows of its transactions in another block. Right after
+    // many rows arrived (no ANALYZE yet), the planner read all of the network's live deposits for
+    // that (4 ms a block at 9,000 rows, growing with the table); it must probe the live key.
+    await dataSource.query(
+      `INSERT INTO deposits (network_id, tx_hash, log_index, trace_address, block_number, block_hash, from_address,
+              wallet_address, asset_type, asset_symbol, asset_contract, asset_decimals, amount, confirmations,
+              required_confirmations, status, completed_at)
+       SELECT $1, '0x' || lpad(to_hex(i), 64, '0'), -1, '', 50, '0x' || repeat('5', 64), $2, $2, 'native', 'ETH',
+              NULL, 18, 1, 3, 3, 'completed', now()
+         FROM generate_series(1, 20000) AS i`,
+      [network.id, randomAddress()],
+    );
+    const txs = Array.from({ length: 200 }, randomHash);
+    const [{ 'QUERY PLAN': plan }] = await dataSource.query<{ 'QUERY PLAN': unknown }[]>(
+      `EXPLAIN (FORMAT JSON) ${STALE_LIVE_IDS('$1', '$2', '$3')}`,
+      [network.id, txs, txs.map(() => randomHash())],
+    );
+    const scans: { type: string; cond: string }[] = [];
+    const walk = (node: Record<string, unknown>) => {
+      if (node['Relation Name'] === 'deposits')
+        scans.push({ type: String(node['Node Type']), cond: String(node['Index Cond'] ?? '') });
+      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+    };
+    walk((plan as { Plan: Record<string, unknown> }[])[0].Plan);
+    expect(scans.length).toBeGreaterThan(0);
+    for (const scan of scans) {
+      expect(scan.type).toMatch(/^Index (Only )?Scan$/);
+      expect(scan.cond).toContain('tx_hash');
+    }
+    await dataSource.query(`DELETE FROM deposits WHERE block_number = 50 AND network_id = $1`, [network.id]);
   });
 
   it('orphans what a rescanned height held under another hash, with its event, and nothing else', async () => {
