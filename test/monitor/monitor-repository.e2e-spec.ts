@@ -151,7 +151,10 @@ describe(`${MonitorRepository.name}.commitBlocks`, () => {
     const scans: { type: string; cond: string }[] = [];
     const walk = (node: Record<string, unknown>) => {
       if (node['Relation Name'] === 'deposits')
-        scans.push({ type: String(node['Node Type']), cond: String(node['Index Cond'] ?? '') });
+        scans.push({
+          type: String(node['Node Type']),
+          cond: typeof node['Index Cond'] === 'string' ? node['Index Cond'] : '',
+        });
       for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
     };
     walk((plan as { Plan: Record<string, unknown> }[])[0].Plan);
