@@ -128,12 +128,18 @@ export class NetworksService {
     return new Map(rows.map((r) => [r.network_id, r.internal_transfers]));
   }
 
-  /** Each network's tokens (by network id), by symbol then address. */
+  /**
+   * Each network's tokens (by network id), by symbol ignoring case, then address: sorted here, so
+   * the order does not depend on the database's collation.
+   */
   private async tokens(networkId?: string): Promise<Map<string, Token[]>> {
-    const rows = await this.dataSource.getRepository(Token).find({
-      where: networkId ? { networkId } : {},
-      order: { symbol: 'ASC', contractAddress: 'ASC' },
-    });
+    const rows = await this.dataSource.getRepository(Token).find({ where: networkId ? { networkId } : {} });
+    const key = (t: Token) => [t.symbol.toLowerCase(), t.symbol, t.contractAddress];
+    const compare = (a: string[], b: string[]) => {
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+      return 0;
+    };
+    rows.sort((a, b) => compare(key(a), key(b)));
     const byNetwork = new Map<string, Token[]>();
     for (const token of rows)
       byNetwork.set(token.networkId, [...(byNetwork.get(token.networkId) ?? []), token]);

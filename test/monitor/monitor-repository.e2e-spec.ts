@@ -143,27 +143,32 @@ describe(`${MonitorRepository.name}.commitBlocks`, () => {
          FROM generate_series(1, 20000) AS i`,
       [network.id, randomAddress()],
     );
-    const txs = Array.from({ length: 200 }, randomHash);
-    const [{ 'QUERY PLAN': plan }] = await dataSource.query<{ 'QUERY PLAN': unknown }[]>(
-      `EXPLAIN (FORMAT JSON) ${STALE_LIVE_IDS('$1', '$2', '$3')}`,
-      [network.id, txs, txs.map(() => randomHash())],
-    );
-    const scans: { type: string; cond: string }[] = [];
-    const walk = (node: Record<string, unknown>) => {
-      if (node['Relation Name'] === 'deposits')
-        scans.push({
-          type: String(node['Node Type']),
-          cond: typeof node['Index Cond'] === 'string' ? node['Index Cond'] : '',
-        });
-      for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
-    };
-    walk((plan as { Plan: Record<string, unknown> }[])[0].Plan);
-    expect(scans.length).toBeGreaterThan(0);
-    for (const scan of scans) {
-      expect(scan.type).toMatch(/^Index (Only )?Scan$/);
-      expect(scan.cond).toContain('tx_hash');
+    try {
+      const txs = Array.from({ length: 200 }, randomHash);
+      const [{ 'QUERY PLAN': plan }] = await dataSource.query<{ 'QUERY PLAN': unknown }[]>(
+        `EXPLAIN (FORMAT JSON) ${STALE_LIVE_IDS('$1', '$2', '$3')}`,
+        [network.id, txs, txs.map(() => randomHash())],
+      );
+      const scans: { type: string; cond: string }[] = [];
+      const walk = (node: Record<string, unknown>) => {
+        if (node['Relation Name'] === 'deposits')
+          scans.push({
+            type: String(node['Node Type']),
+            cond: typeof node['Index Cond'] === 'string' ? node['Index Cond'] : '',
+          });
+        for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+      };
+      walk((plan as { Plan: Record<string, unknown> }[])[0].Plan);
+      expect(scans.length).toBeGreaterThan(0);
+      for (const scan of scans) {
+        expect(scan.type).toMatch(/^Index (Only )?Scan$/);
+        expect(scan.cond).toContain('tx_hash');
+      }
+    } finally {
+      await dataSource.query(`DELETE FROM deposits WHERE block_number = 50 AND network_id = $1`, [
+        network.id,
+      ]);
     }
-    await dataSource.query(`DELETE FROM deposits WHERE block_number = 50 AND network_id = $1`, [network.id]);
   });
 
   it('orphans what a rescanned height held under another hash, with its event, and nothing else', async () => {

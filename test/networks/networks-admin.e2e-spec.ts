@@ -125,6 +125,22 @@ describe(`${NetworksController.name}: admin changes`, () => {
       .set(admin.auth)
       .send({ address, symbol: 'TKN', decimals: 6 })
       .expect(409);
+    // By symbol ignoring case, whatever the database's collation.
+    const others = [randomAddress(), randomAddress()];
+    for (const [i, symbol] of ['abc', 'Zed'].entries())
+      await app
+        .http()
+        .post('/networks/devnet/tokens')
+        .set(admin.auth)
+        .send({ address: others[i], symbol, decimals: 18 })
+        .expect(201);
+    const symbols = ((await tokensOf('/networks/devnet', 'devnet')) as { symbol: string }[]).map(
+      (t) => t.symbol,
+    );
+    expect(symbols).toEqual(expect.arrayContaining(['abc', 'TKN', 'Zed']));
+    expect(symbols).toEqual([...symbols].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+    for (const other of others)
+      await app.http().delete(`/networks/devnet/tokens/${other}`).set(admin.auth).expect(204);
     await app.http().delete(`/networks/devnet/tokens/${address}`).set(admin.auth).expect(204);
     expect(await tokensOf('/networks/devnet', 'devnet')).not.toContainEqual(created.body);
     await app.http().delete(`/networks/devnet/tokens/${address}`).set(admin.auth).expect(404);

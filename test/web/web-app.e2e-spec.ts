@@ -191,6 +191,19 @@ describe('Web app in Chromium', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Deposits to Cold storage' }).waitFor();
     expect(await page.locator('li.deposit').count()).toBe(2);
+    // anvil mines on demand: a fresh block, so that devnet's follower is not stalled by the time
+    // this page loads on a slow machine (the page reads the networks once).
+    await anvil.mine(1);
+    await waitFor(
+      async () => {
+        const { status } = (await (await fetch(url('/networks/devnet'))).json()) as {
+          status: { state: string };
+        };
+        return status.state === 'following' ? true : undefined;
+      },
+      TIMEOUT,
+      'devnet to be followed at its new head',
+    );
     const deep = await newPage(contextA);
     await deep.goto(url('/app/networks'));
     await deep.getByRole('heading', { name: 'Networks' }).waitFor();
