@@ -141,8 +141,11 @@ export class NetworksService {
     };
     rows.sort((a, b) => compare(key(a), key(b)));
     const byNetwork = new Map<string, Token[]>();
-    for (const token of rows)
-      byNetwork.set(token.networkId, [...(byNetwork.get(token.networkId) ?? []), token]);
+    for (const token of rows) {
+      const tokens = byNetwork.get(token.networkId);
+      if (tokens) tokens.push(token);
+      else byNetwork.set(token.networkId, [token]);
+    }
     return byNetwork;
   }
 

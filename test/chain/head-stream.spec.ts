@@ -14,6 +14,15 @@ async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Pr
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
+/** A logger that keeps its warnings, and those of them about failed head polls. */
+function warningLog() {
+  const warnings: string[] = [];
+  return {
+    logger: { ...quiet, warn: (message: string) => warnings.push(message) },
+    pollFailures: () => warnings.filter((w) => w.startsWith('polling the head failed')),
+  };
+}
+
 describe('head stream resilience', () => {
   let anvil: Anvil;
   let proxy: TcpProxy;
@@ -273,7 +282,7 @@ describe(HeadStream.name, () => {
   });
 
   it('logs a failing poll once, then at a slowing rate, while the node stays away', async () => {
-    const warnings: string[] = [];
+    const { logger, pollFailures } = warningLog();
     let down = true;
     let polls = 0;
     const head: BlockHead = {
@@ -298,12 +307,11 @@ describe(HeadStream.name, () => {
         stallTimeoutMs: 1_000,
         initialBackoffMs: 60_000,
         maxBackoffMs: 60_000,
-        logger: { ...quiet, warn: (message) => warnings.push(message) },
+        logger,
       },
     );
     const heads: BlockHead[] = [];
     stream.subscribe({ onHead: (h) => heads.push(h) });
-    const pollFailures = () => warnings.filter((w) => w.startsWith('polling the head failed'));
     await until('20 failed polls', () => polls >= 20, 5_000);
     expect(pollFailures()).toEqual(['polling the head failed: refused']);
     // Back, then away again: a new outage is logged at once.
@@ -317,7 +325,7 @@ describe(HeadStream.name, () => {
   });
 
   it('logs failing polls at once again after the socket came back, even with no poll succeeding', async () => {
-    const warnings: string[] = [];
+    const { logger, pollFailures } = warningLog();
     let refuse = true;
     let takeDown: ((reason: Error) => void) | undefined;
     let polls = 0;
@@ -338,11 +346,10 @@ describe(HeadStream.name, () => {
         stallTimeoutMs: 30_000,
         initialBackoffMs: 100,
         maxBackoffMs: 100,
-        logger: { ...quiet, warn: (message) => warnings.push(message) },
+        logger,
       },
     );
     stream.subscribe({ onHead: () => undefined });
-    const pollFailures = () => warnings.filter((w) => w.startsWith('polling the head failed'));
     await until('failed polls', () => polls >= 5, 5_000);
     refuse = false;
     await until('the socket back', () => takeDown !== undefined, 5_000);
