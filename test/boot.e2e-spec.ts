@@ -4,6 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import pg from 'pg';
+
 import { createTestDatabase } from './helpers/database.js';
 import { freePort, spawnService, waitFor } from './helpers/process.js';
 
@@ -111,11 +113,12 @@ describe('service process', () => {
 
     async function start() {
       const port = await freePort();
+      const databasePort = await freePort();
       const service = spawnService({
         PORT: String(port),
         HOST: '127.0.0.1',
         DATA_DIR: dataDir,
-        EMBEDDED_PG_PORT: String(await freePort()),
+        EMBEDDED_PG_PORT: String(databasePort),
         DEVNET_PORT: String(await freePort()),
         ALERTS_ENABLED: 'false',
       });
@@ -127,7 +130,11 @@ describe('service process', () => {
       ).catch((error: Error) => {
         throw new Error(`${error.message}\n${service.output().slice(-3000)}`);
       });
-      return { service, base };
+      return {
+        service,
+        base,
+        databaseUrl: `postgres://postgres:postgres@127.0.0.1:${databasePort}/deposit_monitor`,
+      };
     }
 
     it('starts with no DATABASE_URL, keeps its data across a restart, and stops cleanly on SIGTERM', async () => {
@@ -139,6 +146,15 @@ describe('service process', () => {
       });
       expect(created.status).toBe(201);
       expect(processesMentioning(dataDir).length).toBeGreaterThan(0);
+      // The embedded server's own settings (embedded-postgres.ts): new WAL segments not zero-filled.
+      const client = new pg.Client({ connectionString: first.databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ wal_init_zero: string }>('SHOW wal_init_zero');
+        expect(rows).toEqual([{ wal_init_zero: 'off' }]);
+      } finally {
+        await client.end();
+      }
 
       first.service.child.kill('SIGTERM');
       expect(await first.service.exited).toBe(0);

@@ -10,6 +10,20 @@ export interface EmbeddedDatabase {
   stop(): Promise<void>;
 }
 
+/**
+ * Settings of the embedded server beyond PostgreSQL's defaults.
+ *
+ * `wal_init_zero=off`: a server creates a 16 MB WAL segment when it runs out of recycled ones, and
+ * by default fills it with zeroes inside whichever COMMIT needs it first: 15–50 ms for that commit.
+ * A young cluster (this one, on a fresh machine) has none to recycle, so on a busy chain every
+ * ~16 blocks one block's commit paid for it — the slowest commits of the monitor bench (p99 18–20 ms,
+ * 5–7 ms without; docs/monitor.md, "New WAL segments"). Without zero-filling the segment is created
+ * at its full size with one write; PostgreSQL reads it the same way (every WAL record is checked
+ * by its CRC, and a fresh file reads as zeroes). A long-running server recycles its segments and
+ * rarely creates one, so an existing PostgreSQL (DATABASE_URL) needs no such setting.
+ */
+const SERVER_SETTINGS = ['wal_init_zero=off'];
+
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
@@ -82,7 +96,7 @@ export async function startEmbeddedPostgres(options: {
     persistent: true,
     // PostgreSQL refuses to run as root: as root, the package runs it as a `postgres` user it creates.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', ...SERVER_SETTINGS.flatMap((s) => ['-c', s])],
     onLog: () => undefined,
     onError: (message: unknown) => options.log?.(String(message)),
   });

@@ -25,6 +25,16 @@ interface Snapshot {
 }
 
 /**
+ * A FROM item that makes the statement's own transaction commit without waiting for its WAL to
+ * reach the disk (`synchronous_commit = off` for that transaction only: set_config's local form
+ * ends with it). A status row is rewritten on every head and at start, so losing the last ones in
+ * a crash costs nothing; waiting for its flush did: two flushes per block, each forcing out the WAL
+ * of the block transaction running beside it, while that transaction's COMMIT queued behind them
+ * (docs/monitor.md, "Status writes off the WAL flush").
+ */
+export const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
+
+/**
  * Writes one network's row of `network_status` for the process that leads it. Off the follower's
  * path: a report only changes the in-memory snapshot, and the latest snapshot is written by one
  * upsert at a time (reports made while a write runs are coalesced into the next one), so a block's
@@ -98,7 +108,7 @@ export class NetworkStatusReporter implements FollowerObserver {
       try {
         await this.dataSource.query(
           `INSERT INTO network_status (network_id, state, head_block, cursor_block, last_block_at, error, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, now())
+           SELECT $1, $2, $3, $4, $5, $6, now() FROM ${ASYNC_COMMIT}
            ON CONFLICT (network_id) DO UPDATE
               SET state = EXCLUDED.state, head_block = coalesce(EXCLUDED.head_block, network_status.head_block),
                   cursor_block = coalesce(EXCLUDED.cursor_block, network_status.cursor_block),
