@@ -27,6 +27,11 @@ export interface FollowerOptions {
   observer?: FollowerObserver;
   /** Behind the head, or failing, for this long without progress = stalled (status()). */
   stallTimeoutMs?: number;
+  /**
+   * How long the node must keep answering a lower head of our chain as its latest before it is
+   * taken as a rollback (see lowerHead). 0: at once.
+   */
+  rollbackGraceMs?: number;
   metrics?: FollowerMetrics;
 }
 
@@ -112,6 +117,8 @@ export class ChainFollower {
   private behindSince: number | undefined;
   /** Since when sync or the head read keeps failing (status()). */
   private failingSince: number | undefined;
+  /** The lower head the node answered as its latest, and since when (lowerHead). */
+  private lowered: { hash: string; since: number } | undefined;
 
   constructor(
     readonly network: MonitoredNetwork,
@@ -266,9 +273,11 @@ export class ChainFollower {
       const walletSeq = this.watch.version;
       this.tokens = tokens;
       if (target && target.number < tip.number && this.at(target.number)?.hash === target.hash) {
-        await this.lowerHead(target);
+        // Not confirmed yet: sync runs again when the grace is over, or sooner for a new head.
+        if (!(await this.lowerHead(target))) return;
         continue;
       }
+      this.lowered = undefined;
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
         // Caught up: a failure reported since is over (the status leaves `error`, same cursor).
         if (this.failingSince !== undefined) this.options.observer?.cursor(tip.number);
@@ -299,24 +308,45 @@ export class ChainFollower {
    * chain back to it (a reorg that has not mined a new block yet). The node's latest head tells:
    * when it is `head`, the blocks above it left the chain and their deposits are orphaned now, not
    * when the next block comes; otherwise the latest head is followed as usual.
+   *
+   * A load-balanced endpoint (one URL in front of several nodes) can answer from a node that lags
+   * the one that announced our tip: for a moment its latest head is a lower block of our chain,
+   * exactly like a rollback, and orphaning on that answer would drop deposits that are still on
+   * the chain, only to find them again a block later. So a rollback is taken only when the node
+   * still answers `head` as its latest `rollbackGraceMs` after it first did; a higher head
+   * arriving meanwhile ends the wait (sync follows it, and a lag costs nothing). A real reorg
+   * seldom waits for this: its new branch arrives as a head that does not extend the tip.
+   *
+   * Returns false while the rollback waits for its grace (sync is woken when it is over).
    */
-  private async lowerHead(head: BlockHead): Promise<void> {
+  private async lowerHead(head: BlockHead): Promise<boolean> {
     const latest = await this.client.latestHead();
     const ours = this.at(head.number);
     if (latest.hash === head.hash && ours) {
+      const grace = this.options.rollbackGraceMs ?? 0;
+      const now = Date.now();
+      if (this.lowered?.hash !== head.hash) this.lowered = { hash: head.hash, since: now };
+      const waited = now - this.lowered.since;
+      if (waited < grace) {
+        this.later(() => this.syncTask.wake(), grace - waited);
+        return false;
+      }
+      this.lowered = undefined;
       const tip = this.tip!;
       this.logger.warn(
-        `Rollback: the node's head is block ${head.number} (${head.hash}), below tip ${tip.number}; ` +
-          `dropping ${tip.number - head.number} block(s)`,
+        `Rollback: the node's head is block ${head.number} (${head.hash}), below tip ${tip.number}` +
+          `${grace > 0 ? ` for ${waited} ms` : ''}; dropping ${tip.number - head.number} block(s)`,
       );
       await this.rewindTo(ours);
       // The node's head is lower now: the status says so (its head only ever rises otherwise),
       // and a higher head announced during the rewind stays the one reported.
       this.options.observer?.rolledBack(head.number);
       if (this.target && this.target !== head) this.options.observer?.head(this.target.number);
-    } else if (this.target === head) {
-      this.target = latest;
+    } else {
+      this.lowered = undefined;
+      if (this.target === head) this.target = latest;
     }
+    return true;
   }
 
   private async rewindTo(ancestor: WindowBlock): Promise<void> {

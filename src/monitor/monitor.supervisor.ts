@@ -147,7 +147,7 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
   }
 
   private startLeadership({ enabled: _, ...network }: MonitoredNetwork & { enabled: boolean }): void {
-    const { windowSize, backfillBatchSize, stallTimeoutMs } = this.config.monitor;
+    const { windowSize, backfillBatchSize, stallTimeoutMs, pollIntervalMs } = this.config.monitor;
     const reporter = new NetworkStatusReporter(this.dataSource, network.id, network.key);
     const leadership = new NetworkLeadership(network, {
       databaseUrl: databaseUrlOf(this.dataSource),
@@ -167,6 +167,8 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
             backfillBatchSize,
             fetchConcurrency: FETCH_CONCURRENCY,
             stallTimeoutMs,
+            // Two polls of the head: a lagging node of a load-balanced endpoint has caught up by then.
+            rollbackGraceMs: 2 * pollIntervalMs,
             observer: reporter,
             metrics: this.followerMetrics,
           },

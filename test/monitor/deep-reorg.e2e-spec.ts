@@ -17,6 +17,7 @@ import {
 import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
 import { waitFor } from '../helpers/process.js';
 import { seededRandom } from '../helpers/random.js';
+import { type RpcRecorder, startRpcRecorder } from '../helpers/rpc-recorder.js';
 import {
   depositsOf,
   eventsOf,
@@ -138,6 +139,63 @@ interface Receipt {
   status: Hex;
   logs: { logIndex: Hex; topics: Hex[] }[];
 }
+
+describe(`${ChainFollower.name}: a node that lags for a moment is not a rollback`, () => {
+  const POLL_MS = 250;
+  let anvil: Anvil;
+  let proxy: RpcRecorder;
+  let app: TestApp;
+  let auth: { Authorization: string };
+
+  beforeAll(async () => {
+    anvil = await startAnvil();
+    // Heads polled over HTTP through a proxy that can answer `latest` as a node behind would.
+    proxy = await startRpcRecorder(anvil.httpUrl);
+    app = await startTestApp({
+      APP_ROLE: 'all',
+      DEVNET_ENABLED: 'false',
+      DEVNET_RPC_URL: proxy.httpUrl,
+      MONITOR_POLL_INTERVAL_MS: String(POLL_MS),
+    });
+    ({ auth } = await signUp(app));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await proxy?.close();
+    await anvil?.stop();
+  });
+
+  it('keeps the deposits of a block that one read of the latest head left out (a load-balanced backend behind the others)', async () => {
+    const wallet = randomAddress();
+    await watchAll(app, auth, [wallet]);
+    await anvil.mine();
+    const tx = await sendEth(anvil, { to: wallet, valueWei: 7n });
+    await anvil.mine();
+    const head = await synced(app.dataSource, anvil);
+
+    // The next two reads of the latest head answer the block before: the poll that sees the lower
+    // head and the follower's own read that would confirm a rollback. Then the backend has caught up.
+    let lagging = 2;
+    const behind = `0x${(head - 1n).toString(16)}`;
+    proxy.rewrite = (call) => {
+      if (lagging === 0 || call.method !== 'eth_getBlockByNumber' || call.params[0] !== 'latest') return call;
+      lagging--;
+      return { ...call, params: [behind, ...call.params.slice(1)] };
+    };
+    await waitFor(async () => (lagging === 0 ? true : undefined), 10_000, 'two lagging answers');
+    // Longer than the rollback grace (two poll intervals): the follower has decided by then.
+    await new Promise((resolve) => setTimeout(resolve, 4 * POLL_MS));
+    proxy.rewrite = undefined;
+
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    expect((await eventsOf(app.dataSource, wallet)).map((e) => [e.type, e.data.tx_hash])).toEqual([
+      ['deposit.detected', tx],
+      ['deposit.confirmation', tx],
+    ]);
+  });
+});
 
 describe(`${ChainFollower.name}: randomized reorgs`, () => {
   const WINDOW = 12;
