@@ -16,11 +16,13 @@ export interface EmbeddedDatabase {
  * `wal_init_zero=off`: a server creates a 16 MB WAL segment when it runs out of recycled ones, and
  * by default fills it with zeroes inside whichever COMMIT needs it first: 15–50 ms for that commit.
  * A young cluster (this one, on a fresh machine) has none to recycle, so on a busy chain every
- * ~16 blocks one block's commit paid for it — the slowest commits of the monitor bench (p99 18–20 ms,
- * 5–7 ms without; docs/monitor.md, "New WAL segments"). Without zero-filling the segment is created
+ * ~16 blocks one block's commit paid for it — the slowest commits of the monitor bench (p99 17–20 ms,
+ * 5–12 ms without; docs/monitor.md, "New WAL segments"). Without zero-filling the segment is created
  * at its full size with one write; PostgreSQL reads it the same way (every WAL record is checked
- * by its CRC, and a fresh file reads as zeroes). A long-running server recycles its segments and
- * rarely creates one, so an existing PostgreSQL (DATABASE_URL) needs no such setting.
+ * by its CRC, and a fresh file reads as zeroes). The file is sparse until written, so a full disk
+ * stops the server when it writes WAL (a PANIC, as with any WAL write failing) rather than when it
+ * creates the segment. A long-running server recycles its segments and rarely creates one, so an
+ * existing PostgreSQL (DATABASE_URL) needs no such setting.
  */
 const SERVER_SETTINGS = ['wal_init_zero=off'];
 

@@ -117,8 +117,8 @@ export class ChainFollower {
   private behindSince: number | undefined;
   /** Since when sync or the head read keeps failing (status()). */
   private failingSince: number | undefined;
-  /** The lower head the node answered as its latest, and since when (lowerHead). */
-  private lowered: { hash: string; since: number } | undefined;
+  /** The lower head the node answered as its latest, since when, and the timer ending its grace (lowerHead). */
+  private lowered: { hash: string; since: number; timer?: NodeJS.Timeout } | undefined;
 
   constructor(
     readonly network: MonitoredNetwork,
@@ -186,6 +186,7 @@ export class ChainFollower {
     this.unsubscribe?.();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.forgetLowered();
     await Promise.all([this.syncTask.idle(), this.backfillTask.idle()]);
   }
 
@@ -277,7 +278,7 @@ export class ChainFollower {
         if (!(await this.lowerHead(target))) return;
         continue;
       }
-      this.lowered = undefined;
+      this.forgetLowered();
       if (!target || target.hash === tip.hash || this.at(target.number)?.hash === target.hash) {
         // Caught up: a failure reported since is over (the status leaves `error`, same cursor).
         if (this.failingSince !== undefined) this.options.observer?.cursor(tip.number);
@@ -313,40 +314,64 @@ export class ChainFollower {
    * the one that announced our tip: for a moment its latest head is a lower block of our chain,
    * exactly like a rollback, and orphaning on that answer would drop deposits that are still on
    * the chain, only to find them again a block later. So a rollback is taken only when the node
-   * still answers `head` as its latest `rollbackGraceMs` after it first did; a higher head
-   * arriving meanwhile ends the wait (sync follows it, and a lag costs nothing). A real reorg
-   * seldom waits for this: its new branch arrives as a head that does not extend the tip.
+   * answers `head` as its latest again `rollbackGraceMs` after it first did; a higher head
+   * arriving meanwhile ends the wait (sync follows it, and a lag costs nothing). A node that stays
+   * behind for longer than that is still taken for a rollback: the two cannot be told apart from
+   * its answers. A real reorg seldom waits for this: its new branch arrives as a head that does not
+   * extend the tip.
    *
    * Returns false while the rollback waits for its grace (sync is woken when it is over).
    */
   private async lowerHead(head: BlockHead): Promise<boolean> {
+    const grace = this.options.rollbackGraceMs ?? 0;
+    // Already answered as the latest and still within its grace: nothing to ask the node yet (a
+    // wake for another reason, e.g. a wallet added, does not cost a read or another timer).
+    if (this.lowered?.hash === head.hash && Date.now() - this.lowered.since < grace) return false;
     const latest = await this.client.latestHead();
-    const ours = this.at(head.number);
-    if (latest.hash === head.hash && ours) {
-      const grace = this.options.rollbackGraceMs ?? 0;
-      const now = Date.now();
-      if (this.lowered?.hash !== head.hash) this.lowered = { hash: head.hash, since: now };
-      const waited = now - this.lowered.since;
-      if (waited < grace) {
-        this.later(() => this.syncTask.wake(), grace - waited);
-        return false;
-      }
-      this.lowered = undefined;
-      const tip = this.tip!;
-      this.logger.warn(
-        `Rollback: the node's head is block ${head.number} (${head.hash}), below tip ${tip.number}` +
-          `${grace > 0 ? ` for ${waited} ms` : ''}; dropping ${tip.number - head.number} block(s)`,
-      );
-      await this.rewindTo(ours);
-      // The node's head is lower now: the status says so (its head only ever rises otherwise),
-      // and a higher head announced during the rewind stays the one reported.
-      this.options.observer?.rolledBack(head.number);
-      if (this.target && this.target !== head) this.options.observer?.head(this.target.number);
-    } else {
-      this.lowered = undefined;
-      if (this.target === head) this.target = latest;
+    // A head that arrived during the read is newer than its answer: follow it (a real rollback
+    // that mined a new branch meanwhile is a reorg from there).
+    if (this.target !== head) {
+      this.forgetLowered();
+      return true;
     }
+    const ours = this.at(head.number);
+    if (latest.hash !== head.hash || !ours) {
+      this.forgetLowered();
+      this.target = latest;
+      return true;
+    }
+    const now = Date.now();
+    if (this.lowered?.hash !== head.hash) {
+      this.forgetLowered();
+      this.lowered = { hash: head.hash, since: now };
+    }
+    const waited = now - this.lowered.since;
+    if (waited < grace) {
+      if (!this.lowered.timer && !this.stopped) {
+        this.lowered.timer = setTimeout(() => {
+          if (this.lowered) this.lowered.timer = undefined;
+          this.syncTask.wake();
+        }, grace - waited);
+      }
+      return false;
+    }
+    this.forgetLowered();
+    const tip = this.tip!;
+    this.logger.warn(
+      `Rollback: the node's head is block ${head.number} (${head.hash}), below tip ${tip.number}` +
+        `${grace > 0 ? `, again after ${waited} ms` : ''}; dropping ${tip.number - head.number} block(s)`,
+    );
+    await this.rewindTo(ours);
+    // The node's head is lower now: the status says so (its head only ever rises otherwise),
+    // and a higher head announced during the rewind stays the one reported.
+    this.options.observer?.rolledBack(head.number);
+    if (this.target && this.target !== head) this.options.observer?.head(this.target.number);
     return true;
+  }
+
+  private forgetLowered(): void {
+    if (this.lowered?.timer) clearTimeout(this.lowered.timer);
+    this.lowered = undefined;
   }
 
   private async rewindTo(ancestor: WindowBlock): Promise<void> {

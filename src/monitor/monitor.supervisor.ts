@@ -167,8 +167,9 @@ export class MonitorSupervisor implements OnApplicationBootstrap, OnModuleDestro
             backfillBatchSize,
             fetchConcurrency: FETCH_CONCURRENCY,
             stallTimeoutMs,
-            // Two polls of the head: a lagging node of a load-balanced endpoint has caught up by then.
-            rollbackGraceMs: 2 * pollIntervalMs,
+            // Two polls of the head (a lagging node of a load-balanced endpoint has caught up by
+            // then), and never so long that the wait reads as a stalled follower.
+            rollbackGraceMs: Math.min(2 * pollIntervalMs, Math.floor(stallTimeoutMs / 2)),
             observer: reporter,
             metrics: this.followerMetrics,
           },

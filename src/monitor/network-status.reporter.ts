@@ -30,9 +30,19 @@ interface Snapshot {
  * ends with it). A status row is rewritten on every head and at start, so losing the last ones in
  * a crash costs nothing; waiting for its flush did: two flushes per block, each forcing out the WAL
  * of the block transaction running beside it, while that transaction's COMMIT queued behind them
- * (docs/monitor.md, "Status writes off the WAL flush").
+ * (docs/monitor.md, "New WAL segments").
  */
-export const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
+const ASYNC_COMMIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit`;
+
+/** The status row's write: $1 network id, $2 state, $3 head, $4 cursor, $5 last block at, $6 error. */
+export const STATUS_UPSERT = `
+  INSERT INTO network_status (network_id, state, head_block, cursor_block, last_block_at, error, updated_at)
+  SELECT $1, $2, $3, $4, $5, $6, now() FROM ${ASYNC_COMMIT}
+  ON CONFLICT (network_id) DO UPDATE
+     SET state = EXCLUDED.state, head_block = coalesce(EXCLUDED.head_block, network_status.head_block),
+         cursor_block = coalesce(EXCLUDED.cursor_block, network_status.cursor_block),
+         last_block_at = coalesce(EXCLUDED.last_block_at, network_status.last_block_at),
+         error = EXCLUDED.error, updated_at = now()`;
 
 /**
  * Writes one network's row of `network_status` for the process that leads it. Off the follower's
@@ -106,23 +116,14 @@ export class NetworkStatusReporter implements FollowerObserver {
       this.dirty = false;
       const s = this.snapshot;
       try {
-        await this.dataSource.query(
-          `INSERT INTO network_status (network_id, state, head_block, cursor_block, last_block_at, error, updated_at)
-           SELECT $1, $2, $3, $4, $5, $6, now() FROM ${ASYNC_COMMIT}
-           ON CONFLICT (network_id) DO UPDATE
-              SET state = EXCLUDED.state, head_block = coalesce(EXCLUDED.head_block, network_status.head_block),
-                  cursor_block = coalesce(EXCLUDED.cursor_block, network_status.cursor_block),
-                  last_block_at = coalesce(EXCLUDED.last_block_at, network_status.last_block_at),
-                  error = EXCLUDED.error, updated_at = now()`,
-          [
-            this.networkId,
-            s.state,
-            s.head?.toString() ?? null,
-            s.cursor?.toString() ?? null,
-            s.lastBlockAt,
-            s.error,
-          ],
-        );
+        await this.dataSource.query(STATUS_UPSERT, [
+          this.networkId,
+          s.state,
+          s.head?.toString() ?? null,
+          s.cursor?.toString() ?? null,
+          s.lastBlockAt,
+          s.error,
+        ]);
         this.warned = false;
       } catch (error) {
         // The status is best effort; the next report writes the latest snapshot again.

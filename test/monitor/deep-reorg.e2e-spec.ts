@@ -166,7 +166,7 @@ describe(`${ChainFollower.name}: a node that lags for a moment is not a rollback
     await anvil?.stop();
   });
 
-  it('keeps the deposits of a block that one read of the latest head left out (a load-balanced backend behind the others)', async () => {
+  it('keeps the deposits above a lower head that a lagging backend answers until it catches up', async () => {
     const wallet = randomAddress();
     await watchAll(app, auth, [wallet]);
     await anvil.mine();
@@ -174,19 +174,33 @@ describe(`${ChainFollower.name}: a node that lags for a moment is not a rollback
     await anvil.mine();
     const head = await synced(app.dataSource, anvil);
 
-    // The next two reads of the latest head answer the block before: the poll that sees the lower
-    // head and the follower's own read that would confirm a rollback. Then the backend has caught up.
-    let lagging = 2;
-    const behind = `0x${(head - 1n).toString(16)}`;
-    proxy.rewrite = (call) => {
-      if (lagging === 0 || call.method !== 'eth_getBlockByNumber' || call.params[0] !== 'latest') return call;
-      lagging--;
-      return { ...call, params: [behind, ...call.params.slice(1)] };
-    };
-    await waitFor(async () => (lagging === 0 ? true : undefined), 10_000, 'two lagging answers');
-    // Longer than the rollback grace (two poll intervals): the follower has decided by then.
-    await new Promise((resolve) => setTimeout(resolve, 4 * POLL_MS));
-    proxy.rewrite = undefined;
+    // Seen from the follower: whether it has read the lower head twice (the poll's answer and its
+    // own read of the latest head) and now waits for the rollback to hold.
+    type Lowering = { lowerHead(head: unknown): Promise<boolean> };
+    const follower = ChainFollower.prototype as unknown as Lowering;
+    const lowerHead = follower.lowerHead;
+    let waiting = false;
+    const spy = jest.spyOn(follower, 'lowerHead').mockImplementation(async function (this: Lowering, lower) {
+      const done = await lowerHead.call(this, lower);
+      if (!done) waiting = true;
+      return done;
+    });
+    try {
+      // Every read of the latest head answers the block before until the follower waits; then the
+      // backend has caught up, before the grace (two poll intervals) is over.
+      const behind = `0x${(head - 1n).toString(16)}`;
+      proxy.rewrite = (call) =>
+        !waiting && call.method === 'eth_getBlockByNumber' && call.params[0] === 'latest'
+          ? { ...call, params: [behind, ...call.params.slice(1)] }
+          : call;
+      await waitFor(async () => (waiting ? true : undefined), 5_000, 'the follower to wait for the rollback');
+      proxy.rewrite = undefined;
+      // Past the grace: the follower has read the latest head again and decided.
+      await new Promise((resolve) => setTimeout(resolve, 4 * POLL_MS));
+    } finally {
+      proxy.rewrite = undefined;
+      spy.mockRestore();
+    }
 
     await anvil.mine();
     await synced(app.dataSource, anvil);
