@@ -326,7 +326,8 @@ export class ChainFollower {
     const grace = this.options.rollbackGraceMs ?? 0;
     // Already answered as the latest and still within its grace: nothing to ask the node yet (a
     // wake for another reason, e.g. a wallet added, does not cost a read or another timer).
-    if (this.lowered?.hash === head.hash && Date.now() - this.lowered.since < grace) return false;
+    if (this.lowered?.hash === head.hash && Date.now() - this.lowered.since < grace)
+      return this.awaitGrace(grace);
     const latest = await this.client.latestHead();
     // A head that arrived during the read is newer than its answer: follow it (a real rollback
     // that mined a new branch meanwhile is a reorg from there).
@@ -346,15 +347,7 @@ export class ChainFollower {
       this.lowered = { hash: head.hash, since: now };
     }
     const waited = now - this.lowered.since;
-    if (waited < grace) {
-      if (!this.lowered.timer && !this.stopped) {
-        this.lowered.timer = setTimeout(() => {
-          if (this.lowered) this.lowered.timer = undefined;
-          this.syncTask.wake();
-        }, grace - waited);
-      }
-      return false;
-    }
+    if (waited < grace) return this.awaitGrace(grace);
     this.forgetLowered();
     const tip = this.tip!;
     this.logger.warn(
@@ -367,6 +360,22 @@ export class ChainFollower {
     this.options.observer?.rolledBack(head.number);
     if (this.target && this.target !== head) this.options.observer?.head(this.target.number);
     return true;
+  }
+
+  /** Sync runs again when the lower head's grace is over (one timer, however often it is asked). */
+  private awaitGrace(grace: number): false {
+    const lowered = this.lowered!;
+    if (!lowered.timer && !this.stopped) {
+      lowered.timer = setTimeout(
+        () => {
+          lowered.timer = undefined;
+          this.syncTask.wake();
+        },
+        // A timer may fire a millisecond early; the next look then schedules the rest.
+        Math.max(1, grace - (Date.now() - lowered.since)),
+      );
+    }
+    return false;
   }
 
   private forgetLowered(): void {
