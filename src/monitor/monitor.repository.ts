@@ -706,16 +706,19 @@ export class MonitorRepository {
       ],
     );
     // Announced in the order they were found (chain order: by block, then transaction, then log),
-    // not in the statement's (revived rows first, the rest in any order).
+    // not in the statement's (revived rows first, the rest in any order). Each row's place is
+    // looked up once, not in every comparison (a key string per lookup: ~3,000 a block).
     const found = new Map([...byKey.keys()].map((k, i) => [k, i]));
-    const order = (r: ReturnedDeposit) => found.get(key(r.tx_hash, r.log_index, r.trace_address)) ?? Infinity;
-    rows.sort((a, b) => order(a) - order(b));
-    this.collect(out, network, 'deposit.detected', rows);
+    const ordered = rows
+      .map((row) => ({ row, at: found.get(key(row.tx_hash, row.log_index, row.trace_address)) ?? Infinity }))
+      .sort((a, b) => a.at - b.at)
+      .map(({ row }) => row);
+    this.collect(out, network, 'deposit.detected', ordered);
     this.collect(
       out,
       network,
       'deposit.completed',
-      rows.filter((r) => r.status === 'completed'),
+      ordered.filter((r) => r.status === 'completed'),
     );
   }
 
@@ -800,7 +803,17 @@ function confirmationRule(
   return { atTip, confirmations, done };
 }
 
-/** Chain order: by block, then by log index (native transfers, -1, before their logs). */
+/**
+ * Chain order: by block, then by log index (native transfers, -1, before their logs). Block
+ * numbers are compared as the decimal strings they are returned as (bigint::text: no sign, no
+ * leading zero, so the shorter is the lower), without a BigInt per comparison (~7,000 for a
+ * settle of 400 rows).
+ */
 function sortByPosition(rows: ReturnedDeposit[]): void {
-  rows.sort((a, b) => Number(BigInt(a.block_number) - BigInt(b.block_number)) || a.log_index - b.log_index);
+  rows.sort(
+    (a, b) =>
+      a.block_number.length - b.block_number.length ||
+      (a.block_number < b.block_number ? -1 : a.block_number > b.block_number ? 1 : 0) ||
+      a.log_index - b.log_index,
+  );
 }

@@ -196,4 +196,35 @@ describe(`${MonitorRepository.name}.commitBlocks`, () => {
       { tx_hash: drop.txHash, status: 'orphaned' },
     ]);
   });
+
+  it('announces deposits in chain order, also across a power of ten (block 999 before block 1000)', async () => {
+    // The statements return rows in any order; the events go out by block, then position. Block
+    // numbers come back as decimal strings, which do not sort as text across a power of ten.
+    let boundary = 10n;
+    while (boundary <= tip.number + 1n) boundary *= 10n;
+    const blocks = chainAfter(tip, Number(boundary - tip.number));
+    const wallet = randomAddress();
+    const before = depositIn(blocks[blocks.length - 2], wallet);
+    const at = depositIn(blocks[blocks.length - 1], wallet);
+    const detected = await commit(tip, blocks, [before, at]);
+    const [next] = chainAfter(blocks[blocks.length - 1], 1);
+    await commit(blocks[blocks.length - 1], [next]);
+    tip = next;
+    const settled = await repository.settleConfirmations(network, null);
+
+    const show = (events: LoggedEvent[]) =>
+      events.map((e) => [e.type, depositData(e).block_number, depositData(e).tx_hash]);
+    expect(show(detected.events)).toEqual([
+      ['deposit.detected', (boundary - 1n).toString(), before.txHash],
+      ['deposit.detected', boundary.toString(), at.txHash],
+    ]);
+    // Earlier tests' deposits (blocks of fewer digits) complete in the same settle, before these.
+    const numbers = settled.map((e) => BigInt(depositData(e).block_number));
+    expect(numbers).toEqual([...numbers].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    // Three confirmations on devnet: the deposit of the block below the boundary completes.
+    expect(show(settled.filter((e) => depositData(e).wallet_address.toLowerCase() === wallet))).toEqual([
+      ['deposit.completed', (boundary - 1n).toString(), before.txHash],
+      ['deposit.confirmation', boundary.toString(), at.txHash],
+    ]);
+  });
 });
