@@ -9,6 +9,7 @@ import { NetworkStatus1767310000000 } from './1767310000000-NetworkStatus.js';
 import { InternalTransfers1767320000000 } from './1767320000000-InternalTransfers.js';
 import { Webhooks1767340000000 } from './1767340000000-Webhooks.js';
 import { DepositsFillfactor1767350000000 } from './1767350000000-DepositsFillfactor.js';
+import { DepositsTxHashIndex1767360000000 } from './1767360000000-DepositsTxHashIndex.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   InternalTransfers1767320000000,
   Webhooks1767340000000,
   DepositsFillfactor1767350000000,
+  DepositsTxHashIndex1767360000000,
 ];

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
+import type { DataSource } from 'typeorm';
+
+import { DepositsRepository } from '../src/deposits/deposits.repository.js';
 import { signUp, startTestApp, type TestApp } from './helpers/app.js';
 
 type Account = Awaited<ReturnType<typeof signUp>>;
@@ -283,6 +286,71 @@ describe('REST API', () => {
         contract: '0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238',
         decimals: 6,
       });
+    });
+
+    it('lists a transaction’s live and orphaned deposits on every network, each found through an index on its transaction', async () => {
+      const tx = '0x' + 'ef'.repeat(32);
+      await insertDeposit({ address, txHash: tx, logIndex: 1, network: 'sepolia', amount: '3' });
+      await insertDeposit({ address, txHash: tx, logIndex: 1, status: 'orphaned', amount: '2' });
+      await insertDeposit({ address, txHash: tx, logIndex: 1, amount: '1' });
+      const res = await app.http().get(`/deposits/tx/${tx}`).set(alice.auth).expect(200);
+      expect(
+        res.body.map((d: { network: string; status: string; amount_base_units: string }) => [
+          d.network,
+          d.status,
+          d.amount_base_units,
+        ]),
+      ).toEqual([
+        ['devnet', expect.any(String), expect.any(String)],
+        ['devnet', expect.any(String), expect.any(String)],
+        ['sepolia', 'pending', '3'],
+      ]);
+      expect(
+        res.body
+          .slice(0, 2)
+          .map((d: { status: string; amount_base_units: string }) => `${d.status} ${d.amount_base_units}`)
+          .sort(),
+      ).toEqual(['orphaned 2', 'pending 1']);
+
+      // There is no index on tx_hash alone (one less to write per deposit): the lookup must probe
+      // the per-network ones. With table scans priced out, every scan of deposits must be an
+      // index scan with the transaction in its condition.
+      let statement: { text: string; params: unknown[] } | undefined;
+      const probe = {
+        query: (text: string, params: unknown[]) => {
+          statement = { text, params };
+          return app.dataSource.query(text, params);
+        },
+      } as unknown as DataSource;
+      await new DepositsRepository(probe).findOwnedByTx(alice.id, tx);
+      type PlanNode = {
+        'Node Type': string;
+        'Relation Name'?: string;
+        'Index Cond'?: string;
+        Plans?: PlanNode[];
+      };
+      const nodes = (node: PlanNode): PlanNode[] => [node, ...(node.Plans ?? []).flatMap(nodes)];
+      const runner = app.dataSource.createQueryRunner();
+      await runner.startTransaction();
+      try {
+        await runner.query(`SET LOCAL enable_seqscan = off`);
+        const [
+          {
+            'QUERY PLAN': [plan],
+          },
+        ] = await runner.query(`EXPLAIN (FORMAT JSON) ${statement!.text}`, statement!.params);
+        const scans = nodes(plan.Plan as PlanNode).filter((n) => n['Relation Name'] === 'deposits');
+        expect(scans.length).toBeGreaterThan(0);
+        for (const scan of scans)
+          expect(
+            nodes(scan)
+              .map((n) => n['Index Cond'] ?? '')
+              .join(' '),
+          ).toContain('tx_hash');
+      } finally {
+        await runner.rollbackTransaction();
+        await runner.release();
+      }
     });
 
     it('hides deposits to other users’ wallets (404), by id, by transaction and by wallet', async () => {

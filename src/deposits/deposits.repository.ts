@@ -69,9 +69,17 @@ export class DepositsRepository {
     return rows[0];
   }
 
+  /**
+   * The caller's deposits of one transaction, live and orphaned, on every network. Found through
+   * the monitor's own per-network indexes (there is no index on tx_hash alone: one less to write
+   * per deposit): each network is probed in `deposits_live_key` for live rows and in
+   * `deposits_orphaned_tx_idx` for orphaned ones, whose predicates the two arms state.
+   */
   async findOwnedByTx(userId: string, txHash: string): Promise<DepositRow[]> {
+    const byNetwork = `${SELECT_DEPOSIT} WHERE ${OWNED} AND d.network_id = n.id AND d.tx_hash = $2`;
     return this.dataSource.query(
-      `${SELECT_DEPOSIT} WHERE ${OWNED} AND d.tx_hash = $2 ORDER BY n.key, d.log_index, d.trace_address`,
+      `SELECT * FROM (${byNetwork} AND d.status <> 'orphaned' UNION ALL ${byNetwork} AND d.status = 'orphaned') AS d
+        ORDER BY d.network_key, d.log_index, d.trace_address`,
       [userId, txHash.toLowerCase()],
     );
   }
