@@ -333,6 +333,9 @@ describe('REST API', () => {
       const runner = app.dataSource.createQueryRunner();
       await runner.startTransaction();
       try {
+        // Fresh statistics (autovacuum may not have analysed these tables yet), then table scans
+        // priced out: what remains must be an index probe.
+        await runner.query(`ANALYZE deposits, wallets`);
         await runner.query(`SET LOCAL enable_seqscan = off`);
         const [
           {

@@ -79,7 +79,7 @@ export class DepositsRepository {
     const byNetwork = `${SELECT_DEPOSIT} WHERE ${OWNED} AND d.network_id = n.id AND d.tx_hash = $2`;
     return this.dataSource.query(
       `SELECT * FROM (${byNetwork} AND d.status <> 'orphaned' UNION ALL ${byNetwork} AND d.status = 'orphaned') AS d
-        ORDER BY d.network_key, d.log_index, d.trace_address`,
+        ORDER BY d.network_key, d.log_index, d.trace_address, d.status, d.id`,
       [userId, txHash.toLowerCase()],
     );
   }

@@ -218,7 +218,8 @@ describe(`${MonitorRepository.name}.commitBlocks`, () => {
       ['deposit.detected', (boundary - 1n).toString(), before.txHash],
       ['deposit.detected', boundary.toString(), at.txHash],
     ]);
-    // Earlier tests' deposits (blocks of fewer digits) complete in the same settle, before these.
+    // Earlier tests' pending deposits (blocks just above 100) complete in the same settle, before
+    // these: the whole settle is in chain order.
     const numbers = settled.map((e) => BigInt(depositData(e).block_number));
     expect(numbers).toEqual([...numbers].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     // Three confirmations on devnet: the deposit of the block below the boundary completes.
