@@ -110,6 +110,8 @@ export interface AppConfig {
     readonly secretOverlapSeconds: number;
     /** Fallback poll of the event log and due retries (new events in this process wake it at once). */
     readonly pollIntervalMs: number;
+    /** Finished messages (and their attempts) are deleted this many days after they finished; 0 = kept. */
+    readonly retentionDays: number;
   };
   readonly observability: {
     /** `silent` turns application logs off (the test helpers' default). */
@@ -368,6 +370,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       endpointConcurrency: r.int('WEBHOOK_ENDPOINT_CONCURRENCY', 8, 1, 256),
       secretOverlapSeconds: r.int('WEBHOOK_SECRET_OVERLAP_SECONDS', 86_400, 0, 30 * 86_400),
       pollIntervalMs: r.int('WEBHOOK_POLL_INTERVAL_MS', 1000, 10, 60_000),
+      retentionDays: r.int('WEBHOOK_RETENTION_DAYS', 30, 0, 3650),
     },
     observability: {
       logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

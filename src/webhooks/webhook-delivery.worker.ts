@@ -18,6 +18,10 @@ import { type AttemptOutcome, type ClaimedMessage, WebhooksRepository } from './
 const FAN_OUT_BATCH = 2000;
 /** Attempts in flight in this process at most (each endpoint also has its own bound). */
 const MAX_IN_FLIGHT = 512;
+/** Finished messages deleted per statement by the retention (WEBHOOK_RETENTION_DAYS). */
+const RETENTION_BATCH = 1000;
+/** How often the retention runs (and once at start). */
+const RETENTION_INTERVAL_MS = 3_600_000;
 
 /** The delay before retry number `attempt` (1-based) of `schedule`, ±10 % jitter; undefined = give up. */
 export function retryDelayMs(
@@ -47,6 +51,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   /** Fan-out waits for new events; delivery for due messages or finished attempts. */
   private readonly fanOutSignal = new Signal();
   private readonly deliverySignal = new Signal();
+  private readonly retentionSignal = new Signal();
   private inFlight = 0;
   private finished: AttemptOutcome[] = [];
   private readonly attempts = new Set<Promise<void>>();
@@ -65,7 +70,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
 
   onApplicationBootstrap(): void {
     this.unsubscribe = this.eventBus.subscribe(() => this.fanOutSignal.notify());
-    this.loops = [this.fanOutLoop(), this.deliveryLoop()];
+    this.loops = [this.fanOutLoop(), this.deliveryLoop(), this.retentionLoop()];
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -73,6 +78,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     this.stopped = true;
     this.fanOutSignal.notify();
     this.deliverySignal.notify();
+    this.retentionSignal.notify();
     await Promise.all(this.loops);
   }
 
@@ -116,6 +122,31 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     await this.flush().catch((error: unknown) =>
       this.logger.error(`recording the last webhook attempts failed: ${(error as Error).message}`),
     );
+  }
+
+  /**
+   * Deletes finished messages older than WEBHOOK_RETENTION_DAYS (with their attempts): at start,
+   * then hourly, in batches of RETENTION_BATCH until none is left. Every process runs it; the
+   * batches skip rows another process holds, so two never wait on each other.
+   */
+  private async retentionLoop(): Promise<void> {
+    const days = this.config.webhooks.retentionDays;
+    if (days === 0) return;
+    while (!this.stopped) {
+      let deleted = 0;
+      try {
+        let batch: number;
+        do {
+          batch = await this.repository.deleteFinished(days, RETENTION_BATCH);
+          deleted += batch;
+        } while (batch === RETENTION_BATCH && !this.stopped);
+      } catch (error) {
+        this.logger.error(`webhook retention failed: ${(error as Error).message}`);
+      }
+      if (deleted > 0)
+        this.logger.log(`webhook retention: deleted ${deleted} messages finished more than ${days} days ago`);
+      if (!this.stopped) await this.retentionSignal.wait(RETENTION_INTERVAL_MS);
+    }
   }
 
   /** Claims and starts attempts for the free slots; true when it filled them all (more may be due). */

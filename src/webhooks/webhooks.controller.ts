@@ -98,7 +98,11 @@ export class WebhooksController {
   }
 
   @Get(':id/deliveries')
-  @ApiOkResponse({ type: DeliveriesPageDto, description: 'Messages with every attempt, newest first' })
+  @ApiOkResponse({
+    type: DeliveriesPageDto,
+    description:
+      'Messages with every attempt, newest first. A message that finished (succeeded or failed) is kept for WEBHOOK_RETENTION_DAYS (default 30) after it finished, then deleted with its attempts; pending ones are kept.',
+  })
   @ApiNotFoundResponse({ description: NOT_YOURS })
   deliveries(
     @CurrentUser() user: AuthUser,

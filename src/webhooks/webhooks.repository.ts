@@ -351,6 +351,30 @@ export class WebhooksRepository {
     return row.id;
   }
 
+  /**
+   * Deletes up to `limit` messages that finished (succeeded or failed) more than `days` days ago,
+   * oldest first, with their attempts (ON DELETE CASCADE); returns how many. Pending messages are
+   * never deleted, whatever their age. Rows another transaction holds (a redelivery making one
+   * pending again) are skipped, and the status and age are checked again under the lock, so a
+   * message requeued meanwhile stays. Walks the primary key from the oldest message: old rows are
+   * the ones that go, so each call reads little more than what it deletes.
+   */
+  async deleteFinished(days: number, limit: number): Promise<number> {
+    const [row] = await this.dataSource.query<{ deleted: number }[]>(
+      `WITH gone AS (
+         DELETE FROM webhook_messages m
+          WHERE m.seq IN (SELECT seq FROM webhook_messages
+                           WHERE status <> 'pending' AND updated_at < now() - make_interval(days => $1)
+                           ORDER BY seq LIMIT $2
+                             FOR UPDATE SKIP LOCKED)
+         RETURNING 1
+       )
+       SELECT count(*)::int AS deleted FROM gone`,
+      [days, limit],
+    );
+    return row.deleted;
+  }
+
   async deliveries(endpointId: string, limit: number, beforeSeq: string | undefined): Promise<DeliveryRow[]> {
     return this.dataSource.query(
       `SELECT m.seq::text AS seq, m.id, m.event_id::text AS event_id, m.event_type, m.status,

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 import { Webhook } from 'standardwebhooks';
 
+import { WebhooksRepository } from '../../src/webhooks/webhooks.repository.js';
 import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
+import { createTestDatabase } from '../helpers/database.js';
 import { sample } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/process.js';
 import {
@@ -391,5 +393,86 @@ describe('Webhooks without WEBHOOK_ALLOW_PRIVATE_URLS', () => {
     );
     expect(items[0].attempts[0].error).toMatch(/resolves to 127\.0\.0\.1/);
     expect(r.received).toHaveLength(0);
+  });
+});
+
+describe('Webhook retention (WEBHOOK_RETENTION_DAYS)', () => {
+  it('deletes at start the messages that finished more than that many days ago, with their attempts, and keeps pending and younger ones', async () => {
+    const database = await createTestDatabase();
+    let app: TestApp | undefined;
+    try {
+      // Written with the retention off, read back by a process started with 30 days.
+      app = await startTestApp({ WEBHOOK_RETENTION_DAYS: '0', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }, database);
+      const user = await signUp(app);
+      const endpoint = (
+        await app.http().post('/webhooks').set(user.auth).send({ url: 'http://127.0.0.1:9/hook' }).expect(201)
+      ).body.id as string;
+      // The process running at the time (the helper outlives the first one).
+      const db = () => app!.dataSource;
+      const message = async (status: string, daysAgo: number, attempts = 1): Promise<string> => {
+        const [row] = await db().query<{ seq: string }[]>(
+          `INSERT INTO webhook_messages (endpoint_id, event_type, body, status, created_at, updated_at)
+           VALUES ($1, 'webhook_test', '{}', $2, now() - make_interval(days => $3 + 1), now() - make_interval(days => $3))
+           RETURNING seq::text AS seq`,
+          [endpoint, status, daysAgo],
+        );
+        for (let i = 0; i < attempts; i++)
+          await db().query(
+            `INSERT INTO webhook_attempts (message_seq, attempted_at, status_code, latency_ms)
+             VALUES ($1, now() - make_interval(days => $2), 500, 10)`,
+            [row.seq, daysAgo],
+          );
+        // A pending message keeps its place in the queue (not due during the test).
+        if (status === 'pending')
+          await db().query(
+            `INSERT INTO webhook_queue (message_seq, endpoint_id, next_attempt_at) VALUES ($1, $2, now() + interval '1 day')`,
+            [row.seq, endpoint],
+          );
+        return row.seq;
+      };
+      const oldSucceeded = await message('succeeded', 40, 2);
+      const oldFailed = await message('failed', 31);
+      const young = await message('succeeded', 29);
+      const oldPending = await message('pending', 90, 3);
+      await app.close();
+      app = undefined;
+
+      app = await startTestApp(
+        { WEBHOOK_RETENTION_DAYS: '30', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' },
+        database,
+      );
+      const remaining = async () =>
+        (
+          await app!.dataSource.query<{ seq: string; attempts: number }[]>(
+            `SELECT m.seq::text AS seq, (SELECT count(*) FROM webhook_attempts a WHERE a.message_seq = m.seq)::int AS attempts
+               FROM webhook_messages m ORDER BY m.seq`,
+          )
+        ).map((r) => [r.seq, r.attempts]);
+      await waitFor(
+        async () => ((await remaining()).length === 2 ? true : undefined),
+        10_000,
+        'the retention',
+      );
+      expect(await remaining()).toEqual([
+        [young, 1],
+        [oldPending, 3],
+      ]);
+      const [orphans] = await app.dataSource.query<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM webhook_attempts WHERE message_seq = ANY($1::bigint[])`,
+        [[oldSucceeded, oldFailed]],
+      );
+      expect(orphans.n).toBe(0);
+
+      // In batches: each call deletes at most its limit, oldest first.
+      const more = [await message('failed', 60), await message('succeeded', 50), await message('failed', 45)];
+      const repository = app.app.get(WebhooksRepository);
+      expect(await repository.deleteFinished(30, 2)).toBe(2);
+      expect((await remaining()).map(([seq]) => seq)).toEqual([young, oldPending, more[2]]);
+      expect(await repository.deleteFinished(30, 2)).toBe(1);
+      expect(await repository.deleteFinished(30, 2)).toBe(0);
+    } finally {
+      await app?.close();
+      await database.drop();
+    }
   });
 });
