@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import type { PriceTick } from './feed/price-feed.js';
+import { change24hPercent } from './price-stream.js';
 
 export interface LatestPrice {
   symbol: string;
@@ -10,6 +11,8 @@ export interface LatestPrice {
   exchangeTimeMs: number | null;
   receivedAtMs: number | null;
   stale: boolean;
+  /** Percent change from the 24 h open, as the price stream sends it (null: no price or no open). */
+  change24hPercent: string | null;
 }
 
 /** The latest price per feed symbol (by exchange time: an older message never replaces a newer one). */
@@ -41,6 +44,7 @@ export class PriceStore {
         exchangeTimeMs: tick?.timeMs ?? null,
         receivedAtMs: tick?.receivedAtMs ?? null,
         stale: tick === undefined || nowMs - tick.timeMs > this.staleMs,
+        change24hPercent: tick ? change24hPercent(tick.openText, tick.priceText) : null,
       };
     });
   }

@@ -32,6 +32,7 @@ export class PricesController {
       exchange_time: iso(p.exchangeTimeMs),
       received_at: iso(p.receivedAtMs),
       stale: p.stale,
+      change_24h_percent: p.change24hPercent,
     }));
   }
 

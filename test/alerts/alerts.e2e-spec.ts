@@ -103,9 +103,9 @@ describe('price alerts (e2e: local exchange stream, real SMTP, real database)', 
     );
 
   describe('GET /prices', () => {
-    it('lists every feed symbol with its latest exact price, exchange time and staleness, without a token', async () => {
+    it('lists every feed symbol with its latest exact price, exchange time, 24 h change and staleness, without a token', async () => {
       const time = Date.now() - 1000;
-      exchange.sendPrice('BTCUSDT', '43210.12000000', time);
+      exchange.sendPrice('BTCUSDT', '43210.12000000', time, '40000.00000000');
       exchange.sendPrice('ETHUSDT', '2500.5', Date.now() - (STALE_SECONDS + 5) * 1000);
       await waitFor(
         async () => {
@@ -125,12 +125,15 @@ describe('price alerts (e2e: local exchange stream, real SMTP, real database)', 
         price: '43210.12000000',
         exchange_time: new Date(time).toISOString(),
         stale: false,
+        // 43210.12 / 40000 = 1.080253: +8.02 % (truncated), as the price stream sends it.
+        change_24h_percent: '8.02',
       });
-      expect(body[1]).toMatchObject({ symbol: 'ETHUSDT', stale: true });
+      expect(body[1]).toMatchObject({ symbol: 'ETHUSDT', stale: true, change_24h_percent: '0' });
       expect(body.find((p) => p.symbol === 'S9USDT')).toMatchObject({
         price: null,
         exchange_time: null,
         stale: true,
+        change_24h_percent: null,
       });
     });
   });

@@ -80,10 +80,10 @@ export class BinanceStreamServer {
 
   /**
    * Sends a price to every open connection subscribed to the symbol, as the exchange would
-   * (`@miniTicker`: last price `c`, event time `E`; `@trade`: price `p`, trade time `T`). Returns
-   * how many connections it went to.
+   * (`@miniTicker`: last price `c`, 24 h open `o`, event time `E`; `@trade`: price `p`, trade
+   * time `T`). Returns how many connections it went to.
    */
-  sendPrice(symbol: string, price: string, eventTimeMs = Date.now()): number {
+  sendPrice(symbol: string, price: string, eventTimeMs = Date.now(), open = price): number {
     let sent = 0;
     for (const connection of this.open) {
       for (const stream of connection.streams) {
@@ -98,7 +98,7 @@ export class BinanceStreamServer {
                 E: eventTimeMs,
                 s,
                 c: price,
-                o: price,
+                o: open,
                 h: price,
                 l: price,
                 v: '1',

@@ -260,7 +260,7 @@ describe('Web app in Chromium', () => {
     await nav(page, 'Wallets');
     for (const price of ['50200.00000000', '50300.00000000']) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      exchange.sendPrice('BTCUSDT', price);
+      exchange.sendPrice('BTCUSDT', price, Date.now(), '50000.00000000');
     }
     await waitFor(
       async () => {
@@ -273,6 +273,8 @@ describe('Web app in Chromium', () => {
     );
     await nav(page, 'Prices');
     await page.getByText('BTCUSDT: 4 recent prices, from 50000.00000000 to 50300.00000000').waitFor();
+    // The change from the exchange's 24 h open (50,000), with the price.
+    await page.locator('li[data-symbol="BTCUSDT"]').getByText('24 h: +0.6 %').waitFor();
   });
 
   it('creates an alert, fires it with a price, and shows the notification and its history', async () => {

@@ -326,6 +326,15 @@ export class PriceResponseDto {
     example: false,
   })
   stale: boolean;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      'Percent change from the 24 h open to that price, truncated to 2 decimals (as the price stream sends it); null without a price or when the feed gives no open',
+    example: '-1.25',
+  })
+  change_24h_percent: string | null;
 }
 
 export class SymbolParamDto {

@@ -83,6 +83,7 @@ export function PricesPage() {
           const newer = live && (!row.exchange_time || live.exchange_time >= row.exchange_time);
           const price = newer ? live.price : row.price;
           const time = newer ? live.exchange_time : row.exchange_time;
+          const change = newer ? live.change_24h_percent : row.change_24h_percent;
           // The service's flag holds unless the stream brought something newer than it judged.
           const fresher = live !== undefined && live.exchange_time > (row.exchange_time ?? '');
           const stale = !connected || price === null || (row.stale && !fresher);
@@ -96,8 +97,7 @@ export function PricesPage() {
                 {price === null ? 'No price yet' : formatPrice(price)}
               </p>
               <p className="muted">
-                24 h: {live?.change_24h_percent ? formatPercent(live.change_24h_percent) : '—'} ·{' '}
-                {formatTime(time)}
+                24 h: {change ? formatPercent(change) : '—'} · {formatTime(time)}
               </p>
               <button
                 type="button"
