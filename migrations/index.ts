@@ -10,6 +10,7 @@ import { InternalTransfers1767320000000 } from './1767320000000-InternalTransfer
 import { Webhooks1767340000000 } from './1767340000000-Webhooks.js';
 import { DepositsFillfactor1767350000000 } from './1767350000000-DepositsFillfactor.js';
 import { DepositsTxHashIndex1767360000000 } from './1767360000000-DepositsTxHashIndex.js';
+import { WebhookRetention1767370000000 } from './1767370000000-WebhookRetention.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   Webhooks1767340000000,
   DepositsFillfactor1767350000000,
   DepositsTxHashIndex1767360000000,
+  WebhookRetention1767370000000,
 ];

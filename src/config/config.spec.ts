@@ -136,4 +136,24 @@ describe(loadConfig.name, () => {
     expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: '8d' })).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
     expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'maybe' })).toThrow(/WEBHOOK_ALLOW_PRIVATE_URLS/);
   });
+
+  it('keeps finished webhook messages at least a day longer than the longest retry schedule', () => {
+    expect(loadConfig({}).webhooks.retentionDays).toBe(30);
+    expect(loadConfig({ WEBHOOK_RETENTION_DAYS: '0' }).webhooks.retentionDays).toBe(0);
+    // The default schedule spans 27.6 h, 30.3 h with jitter: at least 3 days.
+    expect(loadConfig({ WEBHOOK_RETENTION_DAYS: '3' }).webhooks.retentionDays).toBe(3);
+    expect(() => loadConfig({ WEBHOOK_RETENTION_DAYS: '2' })).toThrow(
+      /WEBHOOK_RETENTION_DAYS must be 0 \(keep\) or at least 3: .*30\.3 h with jitter; got 2/,
+    );
+    // A short schedule: a day more than its 68 s.
+    expect(
+      loadConfig({ WEBHOOK_RETENTION_DAYS: '2', WEBHOOK_RETRY_SCHEDULE: '1s,1m' }).webhooks.retentionDays,
+    ).toBe(2);
+    expect(() => loadConfig({ WEBHOOK_RETENTION_DAYS: '1', WEBHOOK_RETRY_SCHEDULE: '1s,1m' })).toThrow(
+      /at least 2: .*\(WEBHOOK_RETRY_SCHEDULE, 2 min with jitter; got 1\)/,
+    );
+    expect(() => loadConfig({ WEBHOOK_RETENTION_DAYS: '-1' })).toThrow(
+      /WEBHOOK_RETENTION_DAYS must be a whole/,
+    );
+  });
 });

@@ -383,6 +383,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
       metricsPort,
     },
   };
+  // A message's earlier successes must outlive any schedule that can still fail after them: an
+  // endpoint is disabled when a message fails its schedule with no success since it started.
+  const { retentionDays, retryScheduleMs } = config.webhooks;
+  const longestSpanMs = retryScheduleMs.reduce((sum, ms) => sum + ms, 0) * 1.1; // with the ±10 % jitter
+  const minimumDays = Math.ceil(longestSpanMs / 86_400_000 + 1);
+  if (retentionDays > 0 && retentionDays < minimumDays) {
+    const span =
+      longestSpanMs < 3_600_000
+        ? `${Math.ceil(longestSpanMs / 60_000)} min`
+        : `${(longestSpanMs / 3_600_000).toFixed(1)} h`;
+    r.problems.push(
+      `WEBHOOK_RETENTION_DAYS must be 0 (keep) or at least ${minimumDays}: a day more than the longest retry schedule (WEBHOOK_RETRY_SCHEDULE, ${span} with jitter; got ${retentionDays})`,
+    );
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

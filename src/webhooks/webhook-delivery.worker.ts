@@ -20,8 +20,11 @@ const FAN_OUT_BATCH = 2000;
 const MAX_IN_FLIGHT = 512;
 /** Finished messages deleted per statement by the retention (WEBHOOK_RETENTION_DAYS). */
 const RETENTION_BATCH = 1000;
-/** How often the retention runs (and once at start). */
+/** How often the retention runs (and once at start); sooner again after a failure. */
 const RETENTION_INTERVAL_MS = 3_600_000;
+const RETENTION_RETRY_MS = 60_000;
+/** Between two full batches: the deletes' writes spread out instead of one burst. */
+const RETENTION_PAUSE_MS = 100;
 
 /** The delay before retry number `attempt` (1-based) of `schedule`, ±10 % jitter; undefined = give up. */
 export function retryDelayMs(
@@ -134,18 +137,21 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     if (days === 0) return;
     while (!this.stopped) {
       let deleted = 0;
+      let failed = false;
       try {
-        let batch: number;
-        do {
-          batch = await this.repository.deleteFinished(days, RETENTION_BATCH);
+        for (;;) {
+          const batch = await this.repository.deleteFinished(days, RETENTION_BATCH);
           deleted += batch;
-        } while (batch === RETENTION_BATCH && !this.stopped);
+          if (batch < RETENTION_BATCH || this.stopped) break;
+          await this.retentionSignal.wait(RETENTION_PAUSE_MS);
+        }
       } catch (error) {
+        failed = true;
         this.logger.error(`webhook retention failed: ${(error as Error).message}`);
       }
       if (deleted > 0)
         this.logger.log(`webhook retention: deleted ${deleted} messages finished more than ${days} days ago`);
-      if (!this.stopped) await this.retentionSignal.wait(RETENTION_INTERVAL_MS);
+      if (!this.stopped) await this.retentionSignal.wait(failed ? RETENTION_RETRY_MS : RETENTION_INTERVAL_MS);
     }
   }
 

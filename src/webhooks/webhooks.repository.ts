@@ -77,6 +77,15 @@ const endpointsOf = (endpointFilter: string): string => `
   WHERE ep.event_types IS NULL OR n.name = ANY(ep.event_types)`;
 
 /**
+ * The id (webhook-id `msg_` + its hex) of the message of event `event` for endpoint `endpoint`:
+ * derived from the pair, not drawn at random, so a message created again for the same event (a
+ * replay after the retention deleted the first one) has the same webhook-id, and receivers that
+ * deduplicate on it still can.
+ */
+const eventMessageId = (endpoint: string, event: string): string =>
+  `md5(${endpoint}::text || ':' || ${event}::text)::uuid`;
+
+/**
  * (Re)starts the schedule of the messages of CTE `messages` (seq, endpoint_id): due now, attempt
  * count reset; a message in flight (its lease not over) is left to that attempt.
  */
@@ -127,8 +136,8 @@ export class WebhooksRepository {
         `WITH e AS (
            SELECT id, type, room, payload, created_at FROM event_log WHERE id > $1 ORDER BY id LIMIT $2
          ), inserted AS (
-           INSERT INTO webhook_messages (endpoint_id, event_id, event_type, body, alert_delivery_id)
-           SELECT ep.id, e.id, n.name, ${bodyOf('n.name')},
+           INSERT INTO webhook_messages (id, endpoint_id, event_id, event_type, body, alert_delivery_id)
+           SELECT ${eventMessageId('ep.id', 'e.id')}, ep.id, e.id, n.name, ${bodyOf('n.name')},
                   CASE WHEN e.room LIKE $5 || '%' THEN (e.payload->>'delivery_id')::uuid END
              FROM e
              JOIN unnest($3::text[], $4::text[]) AS n(type, name) ON n.type = e.type
@@ -291,8 +300,8 @@ export class WebhooksRepository {
          SELECT id, type, room, payload, created_at FROM event_log
           WHERE id > $1 AND id <= (SELECT last_event_id FROM webhook_cursor) ORDER BY id LIMIT $2
        ), messages AS (
-         INSERT INTO webhook_messages AS m (endpoint_id, event_id, event_type, body, alert_delivery_id)
-         SELECT ep.id, e.id, n.name, ${bodyOf('n.name')},
+         INSERT INTO webhook_messages AS m (id, endpoint_id, event_id, event_type, body, alert_delivery_id)
+         SELECT ${eventMessageId('ep.id', 'e.id')}, ep.id, e.id, n.name, ${bodyOf('n.name')},
                 CASE WHEN e.room LIKE $5 || '%' THEN (e.payload->>'delivery_id')::uuid END
            FROM e
            JOIN unnest($3::text[], $4::text[]) AS n(type, name) ON n.type = e.type
@@ -356,16 +365,19 @@ export class WebhooksRepository {
    * oldest first, with their attempts (ON DELETE CASCADE); returns how many. Pending messages are
    * never deleted, whatever their age. Rows another transaction holds (a redelivery making one
    * pending again) are skipped, and the status and age are checked again under the lock, so a
-   * message requeued meanwhile stays. Walks the primary key from the oldest message: old rows are
-   * the ones that go, so each call reads little more than what it deletes.
+   * message requeued meanwhile stays. Read through `webhook_messages_created_idx`: a message that
+   * finished before the cutoff was created before it, so only messages created before the cutoff
+   * are read (those still pending or redelivered since, and the ones deleted), never the recent
+   * ones.
    */
   async deleteFinished(days: number, limit: number): Promise<number> {
     const [row] = await this.dataSource.query<{ deleted: number }[]>(
       `WITH gone AS (
          DELETE FROM webhook_messages m
           WHERE m.seq IN (SELECT seq FROM webhook_messages
-                           WHERE status <> 'pending' AND updated_at < now() - make_interval(days => $1)
-                           ORDER BY seq LIMIT $2
+                           WHERE created_at < now() - make_interval(days => $1)
+                             AND updated_at < now() - make_interval(days => $1) AND status <> 'pending'
+                           ORDER BY created_at LIMIT $2
                              FOR UPDATE SKIP LOCKED)
          RETURNING 1
        )

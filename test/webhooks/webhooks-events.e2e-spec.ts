@@ -159,6 +159,23 @@ describe('Webhooks of deposit and alert events', () => {
         .map((r) => r.headers['webhook-id'])
         .sort(),
     ).toEqual([...ids].sort());
+
+    // After the retention deleted them (WEBHOOK_RETENTION_DAYS), a replay creates the messages
+    // again, and they still carry the same webhook-ids: derived from (endpoint, event).
+    await app.dataSource.query(`DELETE FROM webhook_messages WHERE endpoint_id = $1`, [allEndpoint.id]);
+    await app
+      .http()
+      .post(`/webhooks/${allEndpoint.id}/replay`)
+      .set(user.auth)
+      .send({ since_event_id: payloads[0].data.event_id - 1 })
+      .expect(202);
+    await waitFor(() => (all.received.length >= 9 ? true : undefined), 10_000, 'the replay after retention');
+    expect(
+      all.received
+        .slice(6)
+        .map((r) => r.headers['webhook-id'])
+        .sort(),
+    ).toEqual([...ids].sort());
   });
 
   it('delivers to a receiver that fails three times later, with the same webhook-id', async () => {

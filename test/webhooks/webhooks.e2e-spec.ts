@@ -434,6 +434,20 @@ describe('Webhook retention (WEBHOOK_RETENTION_DAYS)', () => {
       const oldFailed = await message('failed', 31);
       const young = await message('succeeded', 29);
       const oldPending = await message('pending', 90, 3);
+      // Created long ago, finished again recently (a redelivery): its age counts from then.
+      const [redelivered] = await db().query<{ seq: string }[]>(
+        `INSERT INTO webhook_messages (endpoint_id, event_type, body, status, created_at, updated_at)
+         VALUES ($1, 'webhook_test', '{}', 'succeeded', now() - interval '90 days', now() - interval '5 days')
+         RETURNING seq::text AS seq`,
+        [endpoint],
+      );
+      // More than one batch (1,000) of old finished messages: the job goes on until none is left.
+      await db().query(
+        `INSERT INTO webhook_messages (endpoint_id, event_type, body, status, created_at, updated_at)
+         SELECT $1, 'webhook_test', '{}', 'failed', now() - interval '35 days', now() - interval '34 days'
+           FROM generate_series(1, 1500)`,
+        [endpoint],
+      );
       await app.close();
       app = undefined;
 
@@ -449,13 +463,14 @@ describe('Webhook retention (WEBHOOK_RETENTION_DAYS)', () => {
           )
         ).map((r) => [r.seq, r.attempts]);
       await waitFor(
-        async () => ((await remaining()).length === 2 ? true : undefined),
+        async () => ((await remaining()).length === 3 ? true : undefined),
         10_000,
         'the retention',
       );
       expect(await remaining()).toEqual([
         [young, 1],
         [oldPending, 3],
+        [redelivered.seq, 0],
       ]);
       const [orphans] = await app.dataSource.query<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM webhook_attempts WHERE message_seq = ANY($1::bigint[])`,
@@ -467,7 +482,7 @@ describe('Webhook retention (WEBHOOK_RETENTION_DAYS)', () => {
       const more = [await message('failed', 60), await message('succeeded', 50), await message('failed', 45)];
       const repository = app.app.get(WebhooksRepository);
       expect(await repository.deleteFinished(30, 2)).toBe(2);
-      expect((await remaining()).map(([seq]) => seq)).toEqual([young, oldPending, more[2]]);
+      expect((await remaining()).map(([seq]) => seq)).toEqual([young, oldPending, redelivered.seq, more[2]]);
       expect(await repository.deleteFinished(30, 2)).toBe(1);
       expect(await repository.deleteFinished(30, 2)).toBe(0);
     } finally {
