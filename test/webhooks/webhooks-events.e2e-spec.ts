@@ -145,37 +145,30 @@ describe('Webhooks of deposit and alert events', () => {
 
     // Replay from before the first event: the same three messages again, same webhook-ids.
     const ids = all.received.map((r) => r.headers['webhook-id']);
-    const replay = await app
-      .http()
-      .post(`/webhooks/${allEndpoint.id}/replay`)
-      .set(user.auth)
-      .send({ since_event_id: payloads[0].data.event_id - 1 })
-      .expect(202);
-    expect(replay.body).toEqual({ queued: 3, continue_after_event_id: null });
-    await waitFor(() => (all.received.length >= 6 ? true : undefined), 10_000, 'the replay');
-    expect(
-      all.received
-        .slice(3)
+    const replayAll = () =>
+      app
+        .http()
+        .post(`/webhooks/${allEndpoint.id}/replay`)
+        .set(user.auth)
+        .send({ since_event_id: payloads[0].data.event_id - 1 })
+        .expect(202);
+    /** The webhook-ids of the three messages received after the first `from`. */
+    const idsAfter = async (from: number, what: string) => {
+      await waitFor(() => (all.received.length >= from + 3 ? true : undefined), 10_000, what);
+      return all.received
+        .slice(from)
         .map((r) => r.headers['webhook-id'])
-        .sort(),
-    ).toEqual([...ids].sort());
+        .sort();
+    };
+    const replay = await replayAll();
+    expect(replay.body).toEqual({ queued: 3, continue_after_event_id: null });
+    expect(await idsAfter(3, 'the replay')).toEqual([...ids].sort());
 
     // After the retention deleted them (WEBHOOK_RETENTION_DAYS), a replay creates the messages
     // again, and they still carry the same webhook-ids: derived from (endpoint, event).
     await app.dataSource.query(`DELETE FROM webhook_messages WHERE endpoint_id = $1`, [allEndpoint.id]);
-    await app
-      .http()
-      .post(`/webhooks/${allEndpoint.id}/replay`)
-      .set(user.auth)
-      .send({ since_event_id: payloads[0].data.event_id - 1 })
-      .expect(202);
-    await waitFor(() => (all.received.length >= 9 ? true : undefined), 10_000, 'the replay after retention');
-    expect(
-      all.received
-        .slice(6)
-        .map((r) => r.headers['webhook-id'])
-        .sort(),
-    ).toEqual([...ids].sort());
+    await replayAll();
+    expect(await idsAfter(6, 'the replay after retention')).toEqual([...ids].sort());
   });
 
   it('delivers to a receiver that fails three times later, with the same webhook-id', async () => {

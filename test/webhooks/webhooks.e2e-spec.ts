@@ -409,12 +409,18 @@ describe('Webhook retention (WEBHOOK_RETENTION_DAYS)', () => {
       ).body.id as string;
       // The process running at the time (the helper outlives the first one).
       const db = () => app!.dataSource;
-      const message = async (status: string, daysAgo: number, attempts = 1): Promise<string> => {
+      /** A message last changed `daysAgo` days ago, created `createdDaysAgo` days ago. */
+      const message = async (
+        status: string,
+        daysAgo: number,
+        attempts = 1,
+        createdDaysAgo = daysAgo + 1,
+      ): Promise<string> => {
         const [row] = await db().query<{ seq: string }[]>(
           `INSERT INTO webhook_messages (endpoint_id, event_type, body, status, created_at, updated_at)
-           VALUES ($1, 'webhook_test', '{}', $2, now() - make_interval(days => $3 + 1), now() - make_interval(days => $3))
+           VALUES ($1, 'webhook_test', '{}', $2, now() - make_interval(days => $4), now() - make_interval(days => $3))
            RETURNING seq::text AS seq`,
-          [endpoint, status, daysAgo],
+          [endpoint, status, daysAgo, createdDaysAgo],
         );
         for (let i = 0; i < attempts; i++)
           await db().query(
@@ -435,12 +441,7 @@ describe('Webhook retention (WEBHOOK_RETENTION_DAYS)', () => {
       const young = await message('succeeded', 29);
       const oldPending = await message('pending', 90, 3);
       // Created long ago, finished again recently (a redelivery): its age counts from then.
-      const [redelivered] = await db().query<{ seq: string }[]>(
-        `INSERT INTO webhook_messages (endpoint_id, event_type, body, status, created_at, updated_at)
-         VALUES ($1, 'webhook_test', '{}', 'succeeded', now() - interval '90 days', now() - interval '5 days')
-         RETURNING seq::text AS seq`,
-        [endpoint],
-      );
+      const redelivered = await message('succeeded', 5, 0, 90);
       // More than one batch (1,000) of old finished messages: the job goes on until none is left.
       await db().query(
         `INSERT INTO webhook_messages (endpoint_id, event_type, body, status, created_at, updated_at)
@@ -470,7 +471,7 @@ describe('Webhook retention (WEBHOOK_RETENTION_DAYS)', () => {
       expect(await remaining()).toEqual([
         [young, 1],
         [oldPending, 3],
-        [redelivered.seq, 0],
+        [redelivered, 0],
       ]);
       const [orphans] = await app.dataSource.query<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM webhook_attempts WHERE message_seq = ANY($1::bigint[])`,
@@ -482,7 +483,7 @@ describe('Webhook retention (WEBHOOK_RETENTION_DAYS)', () => {
       const more = [await message('failed', 60), await message('succeeded', 50), await message('failed', 45)];
       const repository = app.app.get(WebhooksRepository);
       expect(await repository.deleteFinished(30, 2)).toBe(2);
-      expect((await remaining()).map(([seq]) => seq)).toEqual([young, oldPending, redelivered.seq, more[2]]);
+      expect((await remaining()).map(([seq]) => seq)).toEqual([young, oldPending, redelivered, more[2]]);
       expect(await repository.deleteFinished(30, 2)).toBe(1);
       expect(await repository.deleteFinished(30, 2)).toBe(0);
     } finally {
