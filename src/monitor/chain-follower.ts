@@ -117,8 +117,11 @@ export class ChainFollower {
   private behindSince: number | undefined;
   /** Since when sync or the head read keeps failing (status()). */
   private failingSince: number | undefined;
-  /** The lower head the node answered as its latest, since when, and the timer ending its grace (lowerHead). */
-  private lowered: { hash: string; since: number; timer?: NodeJS.Timeout } | undefined;
+  /**
+   * The lower head the node answered as its latest, since when, and whether a wake-up for the
+   * end of its grace is set (lowerHead).
+   */
+  private lowered: { hash: string; since: number; waking?: boolean } | undefined;
 
   constructor(
     readonly network: MonitoredNetwork,
@@ -186,7 +189,6 @@ export class ChainFollower {
     this.unsubscribe?.();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.forgetLowered();
     await Promise.all([this.syncTask.idle(), this.backfillTask.idle()]);
   }
 
@@ -362,13 +364,17 @@ export class ChainFollower {
     return true;
   }
 
-  /** Sync runs again when the lower head's grace is over (one timer, however often it is asked). */
+  /**
+   * Sync runs again when the lower head's grace is over (one wake-up, however often it is asked).
+   * A wake-up left over after the lower head was forgotten only makes sync look once more.
+   */
   private awaitGrace(grace: number): false {
     const lowered = this.lowered!;
-    if (!lowered.timer && !this.stopped) {
-      lowered.timer = setTimeout(
+    if (!lowered.waking) {
+      lowered.waking = true;
+      this.later(
         () => {
-          lowered.timer = undefined;
+          lowered.waking = false;
           this.syncTask.wake();
         },
         // A timer may fire a millisecond early; the next look then schedules the rest.
@@ -379,7 +385,6 @@ export class ChainFollower {
   }
 
   private forgetLowered(): void {
-    if (this.lowered?.timer) clearTimeout(this.lowered.timer);
     this.lowered = undefined;
   }
 
