@@ -9,6 +9,8 @@ import {
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { EventBus } from '../events/event-bus.js';
+import { RetentionLoop } from '../common/retention-loop.js';
+import { Signal } from '../common/signal.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { webhookHeaders } from './webhook-signature.js';
 import { sendWebhook } from './webhook-sender.js';
@@ -20,11 +22,6 @@ const FAN_OUT_BATCH = 2000;
 const MAX_IN_FLIGHT = 512;
 /** Finished messages deleted per statement by the retention (WEBHOOK_RETENTION_DAYS). */
 const RETENTION_BATCH = 1000;
-/** How often the retention runs (and once at start); sooner again after a failure. */
-const RETENTION_INTERVAL_MS = 3_600_000;
-const RETENTION_RETRY_MS = 60_000;
-/** Between two full batches: the deletes' writes spread out instead of one burst. */
-const RETENTION_PAUSE_MS = 100;
 
 /** The delay before retry number `attempt` (1-based) of `schedule`, ±10 % jitter; undefined = give up. */
 export function retryDelayMs(
@@ -44,7 +41,8 @@ export function retryDelayMs(
  * Two loops: fan-out (new events into messages) and delivery (claim due messages for the free slots,
  * start their attempts, record finished ones in one statement per round). Attempts run
  * concurrently; one that finishes wakes the delivery loop so its slot is refilled at once. See
- * WebhooksRepository for the at-least-once invariant.
+ * WebhooksRepository for the at-least-once invariant. Finished messages older than
+ * WEBHOOK_RETENTION_DAYS are deleted by a RetentionLoop.
  */
 @Injectable()
 export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -54,7 +52,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   /** Fan-out waits for new events; delivery for due messages or finished attempts. */
   private readonly fanOutSignal = new Signal();
   private readonly deliverySignal = new Signal();
-  private readonly retentionSignal = new Signal();
+  /** Deletes finished messages older than WEBHOOK_RETENTION_DAYS, with their attempts; 0 days: none. */
+  private readonly retention: RetentionLoop | undefined;
   private inFlight = 0;
   private finished: AttemptOutcome[] = [];
   private readonly attempts = new Set<Promise<void>>();
@@ -69,11 +68,24 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
   ) {
     // Longer than any attempt (its timeout) with room to record it: a live claim never expires.
     this.leaseSeconds = (config.webhooks.timeoutMs * 2) / 1000 + 5;
+    const days = config.webhooks.retentionDays;
+    if (days > 0)
+      this.retention = new RetentionLoop(
+        {
+          name: 'webhook retention',
+          batch: RETENTION_BATCH,
+          begin: async () => (limit) => repository.deleteFinished(days, limit),
+          describe: (deleted) =>
+            `webhook retention: deleted ${deleted} messages finished more than ${days} days ago`,
+        },
+        this.logger,
+      );
   }
 
   onApplicationBootstrap(): void {
     this.unsubscribe = this.eventBus.subscribe(() => this.fanOutSignal.notify());
-    this.loops = [this.fanOutLoop(), this.deliveryLoop(), this.retentionLoop()];
+    this.loops = [this.fanOutLoop(), this.deliveryLoop()];
+    this.retention?.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -81,8 +93,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     this.stopped = true;
     this.fanOutSignal.notify();
     this.deliverySignal.notify();
-    this.retentionSignal.notify();
-    await Promise.all(this.loops);
+    await Promise.all([...this.loops, this.retention?.stop()]);
   }
 
   /** New messages (a test, a replay, an endpoint enabled): look now rather than at the next poll. */
@@ -125,34 +136,6 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
     await this.flush().catch((error: unknown) =>
       this.logger.error(`recording the last webhook attempts failed: ${(error as Error).message}`),
     );
-  }
-
-  /**
-   * Deletes finished messages older than WEBHOOK_RETENTION_DAYS (with their attempts): at start,
-   * then hourly, in batches of RETENTION_BATCH until none is left. Every process runs it; the
-   * batches skip rows another process holds, so two never wait on each other.
-   */
-  private async retentionLoop(): Promise<void> {
-    const days = this.config.webhooks.retentionDays;
-    if (days === 0) return;
-    while (!this.stopped) {
-      let deleted = 0;
-      let failed = false;
-      try {
-        for (;;) {
-          const batch = await this.repository.deleteFinished(days, RETENTION_BATCH);
-          deleted += batch;
-          if (batch < RETENTION_BATCH || this.stopped) break;
-          await this.retentionSignal.wait(RETENTION_PAUSE_MS);
-        }
-      } catch (error) {
-        failed = true;
-        this.logger.error(`webhook retention failed: ${(error as Error).message}`);
-      }
-      if (deleted > 0)
-        this.logger.log(`webhook retention: deleted ${deleted} messages finished more than ${days} days ago`);
-      if (!this.stopped) await this.retentionSignal.wait(failed ? RETENTION_RETRY_MS : RETENTION_INTERVAL_MS);
-    }
   }
 
   /** Claims and starts attempts for the free slots; true when it filled them all (more may be due). */
@@ -221,34 +204,5 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, BeforeAppl
       retryInSeconds: retryMs === undefined ? undefined : retryMs / 1000,
       alertDeliveryId: message.alert_delivery_id,
     };
-  }
-}
-
-/** A wake-up that is not lost: a notify while nobody waits makes the next wait return at once. */
-class Signal {
-  private pending = false;
-  private wake: (() => void) | undefined;
-
-  notify(): void {
-    this.pending = true;
-    this.wake?.();
-  }
-
-  /** Resolves on a notify (or one since the last wait), or after `ms`. */
-  wait(ms: number): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.pending = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }
