@@ -11,6 +11,7 @@ import { Webhooks1767340000000 } from './1767340000000-Webhooks.js';
 import { DepositsFillfactor1767350000000 } from './1767350000000-DepositsFillfactor.js';
 import { DepositsTxHashIndex1767360000000 } from './1767360000000-DepositsTxHashIndex.js';
 import { WebhookRetention1767370000000 } from './1767370000000-WebhookRetention.js';
+import { EventLogRetention1767380000000 } from './1767380000000-EventLogRetention.js';
 
 /** Every migration, oldest first. A new migration is added here as well as in its own file. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   DepositsFillfactor1767350000000,
   DepositsTxHashIndex1767360000000,
   WebhookRetention1767370000000,
+  EventLogRetention1767380000000,
 ];

@@ -58,6 +58,11 @@ export interface AppConfig {
     readonly redisUrl: string | undefined;
     /** How long the start waits for Redis (REDIS_URL) before it stops with a message. */
     readonly redisConnectTimeoutMs: number;
+    /**
+     * Events (the replay of `since_event_id`, webhook replays) are deleted this many days after
+     * they were written, once the webhook fan-out has passed them; 0 = kept.
+     */
+    readonly eventLogRetentionDays: number;
   };
   readonly monitor: {
     /** Per-network RPC endpoints from `RPC_URL_<KEY>` (key lower-cased), ws:// or http(s)://. */
@@ -330,6 +335,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     realtime: {
       redisUrl: r.url('REDIS_URL', ['redis:', 'rediss:']),
       redisConnectTimeoutMs: r.int('REDIS_CONNECT_TIMEOUT_MS', 10_000, 100, 600_000),
+      eventLogRetentionDays: r.int('EVENT_LOG_RETENTION_DAYS', 30, 0, 3650),
     },
     monitor: {
       rpcUrls,

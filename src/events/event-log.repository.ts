@@ -92,6 +92,61 @@ export class EventLogRepository {
     return rows.map(toLogged);
   }
 
+  /**
+   * The highest event id the retention has deleted (0: none): a replay after an older id is
+   * incomplete. Deletes go up in id order, so every event above it is still there.
+   */
+  async horizon(): Promise<number> {
+    const [row] = await this.dataSource.query<{ pruned_through: string }[]>(
+      `SELECT pruned_through::text AS pruned_through FROM event_log_horizon`,
+    );
+    return Number(row?.pruned_through ?? 0);
+  }
+
+  /**
+   * Where one retention run stops (exclusive): the first event, in id order, created within the
+   * last `days`, and never past an event the webhook fan-out has not turned into messages yet.
+   * The ids below it are all older than that (created_at follows commit order only roughly, so a
+   * few old events above it wait for a later run). Reads the old events once, by the primary key.
+   */
+  async retentionBound(days: number): Promise<string> {
+    const [row] = await this.dataSource.query<{ bound: string }[]>(
+      `SELECT LEAST(
+                coalesce((SELECT id FROM event_log WHERE created_at >= now() - make_interval(days => $1)
+                           ORDER BY id LIMIT 1),
+                         (SELECT max(id) + 1 FROM event_log), 0),
+                (SELECT last_event_id + 1 FROM webhook_cursor))::text AS bound`,
+      [days],
+    );
+    return row.bound;
+  }
+
+  /**
+   * Deletes up to `limit` events with ids in (`after`, `before`), lowest first, and raises the
+   * horizon to the highest deleted. Rows another process is deleting are skipped, not waited for.
+   * Returns how many went and the last id (to continue after).
+   */
+  async deleteBefore(
+    after: string,
+    before: string,
+    limit: number,
+  ): Promise<{ deleted: number; last: string }> {
+    const [row] = await this.dataSource.query<{ deleted: number; last: string | null }[]>(
+      `WITH gone AS (
+         DELETE FROM event_log
+          WHERE id IN (SELECT id FROM event_log WHERE id > $1 AND id < $2 ORDER BY id LIMIT $3
+                          FOR UPDATE SKIP LOCKED)
+         RETURNING id
+       ), horizon AS (
+         UPDATE event_log_horizon SET pruned_through = GREATEST(pruned_through, (SELECT max(id) FROM gone))
+          WHERE EXISTS (SELECT 1 FROM gone)
+       )
+       SELECT count(*)::int AS deleted, max(id)::text AS last FROM gone`,
+      [after, before, limit],
+    );
+    return { deleted: row.deleted, last: row.last ?? before };
+  }
+
   async lastId(): Promise<number> {
     const [row] = await this.dataSource.query<{ id: string | null }[]>(
       `SELECT max(id)::text AS id FROM event_log`,

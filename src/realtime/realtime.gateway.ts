@@ -44,6 +44,12 @@ interface SocketData {
 interface GatewayEvents {
   session_expired: (body: { error: string }) => void;
   subscription_ended: (body: { wallet_address: string; error: string }) => void;
+  /** Sent by RoomSubscriptions after a replay that the event log's retention cut short. */
+  replay_truncated: (body: {
+    wallet_address: string;
+    since_event_id: number;
+    pruned_through_event_id: number;
+  }) => void;
 }
 
 type AppSocket = Socket<Record<string, never>, GatewayEvents, Record<string, never>, SocketData>;
@@ -186,8 +192,8 @@ export class RealtimeGateway
       if (!parsed.ok) return parsed;
       const access = await this.access.walletRoomFor(socket.data.user, parsed.value.wallet_address);
       if (!access.ok) return access;
-      const replayed = await this.rooms.join(socket, access.room, parsed.value.since_event_id);
-      return parsed.value.since_event_id === undefined ? { ok: true } : { ok: true, replayed };
+      const { replayed, truncated } = await this.rooms.join(socket, access.room, parsed.value.since_event_id);
+      return parsed.value.since_event_id === undefined ? { ok: true } : { ok: true, replayed, truncated };
     });
   }
 

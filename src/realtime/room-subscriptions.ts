@@ -32,11 +32,20 @@ export class RoomSubscriptions {
     return run;
   }
 
-  /** Resolves to the number of replayed events. */
-  async join(socket: Socket, room: string, sinceEventId?: number): Promise<number> {
+  /**
+   * Resolves to the number of replayed events, and whether the replay is incomplete: the event
+   * log's retention (EVENT_LOG_RETENTION_DAYS) has deleted events after `sinceEventId`. The socket is
+   * then told so (`replay_truncated`) after the replay, and should refetch the wallet's deposits
+   * over REST. The horizon is read after the replay, so a deletion during it is reported too.
+   */
+  async join(
+    socket: Socket,
+    room: string,
+    sinceEventId?: number,
+  ): Promise<{ replayed: number; truncated: boolean }> {
     if (sinceEventId === undefined) {
       await socket.join(room);
-      return 0;
+      return { replayed: 0, truncated: false };
     }
     const adapter = socket.nsp.adapter as unknown as RealtimeAdapter;
     // Hold first, with no await before the join: nothing can reach the socket unheld from here.
@@ -44,6 +53,7 @@ export class RoomSubscriptions {
     // makes what follows `sinceEventId` come exactly once, in order.
     let last = sinceEventId;
     let replayed = 0;
+    let truncated = false;
     adapter.hold(socket.id);
     try {
       if (socket.rooms.has(room)) await socket.leave(room);
@@ -58,11 +68,20 @@ export class RoomSubscriptions {
         replayed += page.length;
         if (page.length < REPLAY_PAGE || !socket.connected) break;
       }
+      const horizon = await this.eventLog.horizon();
+      if (horizon > sinceEventId) {
+        truncated = true;
+        socket.emit('replay_truncated', {
+          wallet_address: room,
+          since_event_id: sinceEventId,
+          pruned_through_event_id: horizon,
+        });
+      }
     } finally {
       adapter.setFloor(socket.id, room, last);
       adapter.release(socket.id);
     }
-    return replayed;
+    return { replayed, truncated };
   }
 
   async leave(socket: Socket, room: string): Promise<void> {

@@ -294,8 +294,10 @@ export class WebhooksRepository {
     endpoint: EndpointRow,
     sinceEventId: number,
     limit: number,
-  ): Promise<{ queued: number; events: number; lastEventId: number | null }> {
-    const [row] = await this.dataSource.query<{ queued: number; events: number; last: string | null }[]>(
+  ): Promise<{ queued: number; events: number; lastEventId: number | null; truncated: boolean }> {
+    const [row] = await this.dataSource.query<
+      { queued: number; events: number; last: string | null; truncated: boolean }[]
+    >(
       `WITH e AS (
          SELECT id, type, room, payload, created_at FROM event_log
           WHERE id > $1 AND id <= (SELECT last_event_id FROM webhook_cursor) ORDER BY id LIMIT $2
@@ -313,7 +315,8 @@ export class WebhooksRepository {
          ${REQUEUE}
        )
        SELECT (SELECT count(*) FROM messages)::int AS queued, (SELECT count(*) FROM e)::int AS events,
-              (SELECT max(id) FROM e)::text AS last`,
+              (SELECT max(id) FROM e)::text AS last,
+              (SELECT pruned_through > $1 FROM event_log_horizon) AS truncated`,
       [
         sinceEventId,
         limit,
@@ -327,6 +330,7 @@ export class WebhooksRepository {
       queued: row.queued,
       events: row.events,
       lastEventId: row.last === null ? null : Number(row.last),
+      truncated: row.truncated,
     };
   }
 

@@ -153,6 +153,7 @@ export class WebhooksService {
     return {
       queued: result.queued,
       continue_after_event_id: result.events === REPLAY_MAX_EVENTS ? result.lastEventId : null,
+      truncated: result.truncated,
     };
   }
 

@@ -98,3 +98,51 @@ describe(EventLogRepository.name, () => {
     );
   });
 });
+
+describe('EventLogRepository retention (EVENT_LOG_RETENTION_DAYS)', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let log: EventLogRepository;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = createDataSource(database.url, 2);
+    await dataSource.initialize();
+    await runMigrationsLocked(dataSource);
+    log = new EventLogRepository(dataSource);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('stops at the first young event and at the webhook cursor, deletes lowest ids first, and records the horizon', async () => {
+    const ids = (await dataSource.transaction((m) => log.append(m, someEvents(6, 'r')))).map((e) => e.id);
+    const age = (id: number, days: number) =>
+      dataSource.query(`UPDATE event_log SET created_at = now() - make_interval(days => $2) WHERE id = $1`, [
+        id,
+        days,
+      ]);
+    // Old, old, old, old, young, old: created_at follows commit order only roughly.
+    for (const [i, days] of [40, 31, 35, 40, 0, 90].entries()) await age(ids[i], days);
+    const cursor = (id: number) => dataSource.query(`UPDATE webhook_cursor SET last_event_id = $1`, [id]);
+
+    // The fan-out has turned only the first two into messages: the third waits for it.
+    await cursor(ids[1]);
+    expect(await log.retentionBound(30)).toBe(String(ids[2]));
+    await cursor(ids[5]);
+    const bound = await log.retentionBound(30);
+    expect(bound).toBe(String(ids[4]));
+    expect(await log.horizon()).toBe(0);
+
+    expect(await log.deleteBefore('0', bound, 3)).toEqual({ deleted: 3, last: String(ids[2]) });
+    expect(await log.horizon()).toBe(ids[2]);
+    expect(await log.deleteBefore(String(ids[2]), bound, 3)).toEqual({ deleted: 1, last: String(ids[3]) });
+    expect(await log.deleteBefore(String(ids[3]), bound, 3)).toMatchObject({ deleted: 0 });
+    expect(await log.horizon()).toBe(ids[3]);
+    const left = await dataSource.query<{ id: string }[]>(`SELECT id::text AS id FROM event_log ORDER BY id`);
+    // The young event and the old one after it stay (a later run takes the old one once the young one has aged).
+    expect(left.map((r) => Number(r.id))).toEqual([ids[4], ids[5]]);
+  });
+});

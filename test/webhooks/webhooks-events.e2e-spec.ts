@@ -161,7 +161,7 @@ describe('Webhooks of deposit and alert events', () => {
         .sort();
     };
     const replay = await replayAll();
-    expect(replay.body).toEqual({ queued: 3, continue_after_event_id: null });
+    expect(replay.body).toEqual({ queued: 3, continue_after_event_id: null, truncated: false });
     expect(await idsAfter(3, 'the replay')).toEqual([...ids].sort());
 
     // After the retention deleted them (WEBHOOK_RETENTION_DAYS), a replay creates the messages

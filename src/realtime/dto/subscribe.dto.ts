@@ -5,7 +5,11 @@ export interface SubscribeMessage {
   since_event_id?: number;
 }
 
-export type Ack = { ok: true; replayed?: number } | { ok: false; error: string };
+/**
+ * With `since_event_id`: `replayed` events were sent first; `truncated` when the event log's
+ * retention had deleted some of what followed it (refetch over REST).
+ */
+export type Ack = { ok: true; replayed?: number; truncated?: boolean } | { ok: false; error: string };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 

@@ -207,6 +207,14 @@ export class ReplayResponseDto {
     example: null,
   })
   continue_after_event_id: number | null;
+
+  @ApiProperty({
+    description:
+      'True when the event log no longer holds every event after since_event_id: its retention ' +
+      '(EVENT_LOG_RETENTION_DAYS) deleted events up to an id above it, so those were not queued',
+    example: false,
+  })
+  truncated: boolean;
 }
 
 export class QueuedMessageDto {
