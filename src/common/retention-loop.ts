@@ -22,7 +22,8 @@ export interface Retention {
 /**
  * Runs a retention at start, then hourly: batch after batch until one deletes fewer than a full
  * batch, with a short pause between full ones; a failed run is tried again after a minute. Every
- * process may run the same retention: its deletes skip rows another process holds.
+ * process may run the same retention: its statements keep concurrent runs from deleting a row
+ * twice (each retention says how).
  */
 export class RetentionLoop {
   private stopped = false;
@@ -51,10 +52,10 @@ export class RetentionLoop {
       let failed = false;
       try {
         const step = await this.retention.begin();
-        for (;;) {
+        while (!this.stopped) {
           const n = await step(batch);
           deleted += n;
-          if (n < batch || this.stopped) break;
+          if (n < batch) break;
           await this.signal.wait(PAUSE_MS);
         }
       } catch (error) {

@@ -31,10 +31,10 @@ export class EventLogRetention implements OnApplicationBootstrap, BeforeApplicat
         name: 'event log retention',
         batch: BATCH,
         begin: async () => {
-          const before = await eventLog.retentionBound(days);
-          let after = '0';
+          // Everything up to the horizon is gone already: start above it.
+          let after = await eventLog.horizon();
           return async (limit) => {
-            const { deleted, last } = await eventLog.deleteBefore(after, before, limit);
+            const { deleted, last } = await eventLog.deleteOld(days, after, limit);
             after = last;
             return deleted;
           };

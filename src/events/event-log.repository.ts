@@ -104,47 +104,34 @@ export class EventLogRepository {
   }
 
   /**
-   * Where one retention run stops (exclusive): the first event, in id order, created within the
-   * last `days`, and never past an event the webhook fan-out has not turned into messages yet.
-   * The ids below it are all older than that (created_at follows commit order only roughly, so a
-   * few old events above it wait for a later run). Reads the old events once, by the primary key.
+   * One batch of the retention: of the next `limit` events after `after` (lowest ids first) that
+   * the webhook fan-out has passed, deletes those before the first one written within the last
+   * `days`, and raises the horizon to the highest deleted in the same statement. Fewer than
+   * `limit` deleted means the run is over: a young event was reached (created_at follows commit
+   * order only roughly, so an old event above it waits for a later run), the fan-out's cursor was
+   * reached, or another process deleted these first (its rows are waited for, then found gone).
+   * Everything at or below the horizon is deleted: batches go up in id order and none skips rows.
    */
-  async retentionBound(days: number): Promise<string> {
-    const [row] = await this.dataSource.query<{ bound: string }[]>(
-      `SELECT LEAST(
-                coalesce((SELECT id FROM event_log WHERE created_at >= now() - make_interval(days => $1)
-                           ORDER BY id LIMIT 1),
-                         (SELECT max(id) + 1 FROM event_log), 0),
-                (SELECT last_event_id + 1 FROM webhook_cursor))::text AS bound`,
-      [days],
-    );
-    return row.bound;
-  }
-
-  /**
-   * Deletes up to `limit` events with ids in (`after`, `before`), lowest first, and raises the
-   * horizon to the highest deleted. Rows another process is deleting are skipped, not waited for.
-   * Returns how many went and the last id (to continue after).
-   */
-  async deleteBefore(
-    after: string,
-    before: string,
-    limit: number,
-  ): Promise<{ deleted: number; last: string }> {
+  async deleteOld(days: number, after: number, limit: number): Promise<{ deleted: number; last: number }> {
     const [row] = await this.dataSource.query<{ deleted: number; last: string | null }[]>(
-      `WITH gone AS (
-         DELETE FROM event_log
-          WHERE id IN (SELECT id FROM event_log WHERE id > $1 AND id < $2 ORDER BY id LIMIT $3
-                          FOR UPDATE SKIP LOCKED)
-         RETURNING id
+      `WITH batch AS (
+         SELECT id, created_at FROM event_log
+          WHERE id > $1 AND id <= (SELECT coalesce(max(last_event_id), 0) FROM webhook_cursor)
+          ORDER BY id LIMIT $2
+       ), old AS (
+         SELECT id FROM batch
+          WHERE id < coalesce((SELECT min(id) FROM batch WHERE created_at >= now() - make_interval(days => $3)),
+                              9223372036854775807)
+       ), gone AS (
+         DELETE FROM event_log e USING old WHERE e.id = old.id RETURNING e.id
        ), horizon AS (
          UPDATE event_log_horizon SET pruned_through = GREATEST(pruned_through, (SELECT max(id) FROM gone))
           WHERE EXISTS (SELECT 1 FROM gone)
        )
        SELECT count(*)::int AS deleted, max(id)::text AS last FROM gone`,
-      [after, before, limit],
+      [after, limit, days],
     );
-    return { deleted: row.deleted, last: row.last ?? before };
+    return { deleted: row.deleted, last: row.last === null ? after : Number(row.last) };
   }
 
   async lastId(): Promise<number> {

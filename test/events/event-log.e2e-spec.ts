@@ -117,32 +117,34 @@ describe('EventLogRepository retention (EVENT_LOG_RETENTION_DAYS)', () => {
     await database?.drop();
   });
 
-  it('stops at the first young event and at the webhook cursor, deletes lowest ids first, and records the horizon', async () => {
+  it('deletes lowest ids first up to the first young event and never past the webhook cursor, and records the horizon', async () => {
     const ids = (await dataSource.transaction((m) => log.append(m, someEvents(6, 'r')))).map((e) => e.id);
-    const age = (id: number, days: number) =>
-      dataSource.query(`UPDATE event_log SET created_at = now() - make_interval(days => $2) WHERE id = $1`, [
-        id,
-        days,
-      ]);
     // Old, old, old, old, young, old: created_at follows commit order only roughly.
-    for (const [i, days] of [40, 31, 35, 40, 0, 90].entries()) await age(ids[i], days);
+    for (const [i, days] of [40, 31, 35, 40, 0, 90].entries())
+      await dataSource.query(
+        `UPDATE event_log SET created_at = now() - make_interval(days => $2) WHERE id = $1`,
+        [ids[i], days],
+      );
     const cursor = (id: number) => dataSource.query(`UPDATE webhook_cursor SET last_event_id = $1`, [id]);
+    expect(await log.horizon()).toBe(0);
 
     // The fan-out has turned only the first two into messages: the third waits for it.
     await cursor(ids[1]);
-    expect(await log.retentionBound(30)).toBe(String(ids[2]));
+    expect(await log.deleteOld(30, 0, 3)).toEqual({ deleted: 2, last: ids[1] });
+    expect(await log.horizon()).toBe(ids[1]);
     await cursor(ids[5]);
-    const bound = await log.retentionBound(30);
-    expect(bound).toBe(String(ids[4]));
-    expect(await log.horizon()).toBe(0);
-
-    expect(await log.deleteBefore('0', bound, 3)).toEqual({ deleted: 3, last: String(ids[2]) });
-    expect(await log.horizon()).toBe(ids[2]);
-    expect(await log.deleteBefore(String(ids[2]), bound, 3)).toEqual({ deleted: 1, last: String(ids[3]) });
-    expect(await log.deleteBefore(String(ids[3]), bound, 3)).toMatchObject({ deleted: 0 });
+    // The batch reaches the young event: the two old ones before it go, and the run is over.
+    expect(await log.deleteOld(30, ids[1], 3)).toEqual({ deleted: 2, last: ids[3] });
+    expect(await log.deleteOld(30, ids[3], 3)).toEqual({ deleted: 0, last: ids[3] });
     expect(await log.horizon()).toBe(ids[3]);
     const left = await dataSource.query<{ id: string }[]>(`SELECT id::text AS id FROM event_log ORDER BY id`);
     // The young event and the old one after it stay (a later run takes the old one once the young one has aged).
     expect(left.map((r) => Number(r.id))).toEqual([ids[4], ids[5]]);
+    // With a longer retention nothing left is due.
+    await dataSource.query(`UPDATE event_log SET created_at = now() - interval '40 days' WHERE id = $1`, [
+      ids[4],
+    ]);
+    expect(await log.deleteOld(91, ids[3], 3)).toEqual({ deleted: 0, last: ids[3] });
+    expect(await log.deleteOld(30, ids[3], 3)).toEqual({ deleted: 2, last: ids[5] });
   });
 });
