@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark section (not part of the test suite), writes a dated report
- * to bench/results/ and refreshes the summary table in BENCHMARKS.md.
+ * to bench/results/ and, for a whole run (no BENCH_ONLY, BENCH_SCALE, BENCH_MONITOR_PARTS or
+ * BENCH_CPU_PROFILE), refreshes the summary in BENCHMARKS.md.
  *
  *   BENCH_ONLY=monitor,alerts   run only these sections
  *   BENCH_SCALE=0.2             shrink sizes for a quick run (the report says so)
@@ -158,6 +159,20 @@ async function main(): Promise<void> {
   const reportFile = path.join(resultsDir, `${date}-${time}-${os.hostname()}.md`);
   await writeFile(reportFile, `# Benchmark report\n\n${header}\n\n${body}\n`);
 
+  // Only a whole run stands for the machine: a partial one (some sections or parts, reduced
+  // sizes, a profiler attached) would replace the summary of every section with its few.
+  const partial = [
+    only && `BENCH_ONLY=${only.join(',')}`,
+    scale !== 1 && `BENCH_SCALE=${scale}`,
+    process.env.BENCH_MONITOR_PARTS && `BENCH_MONITOR_PARTS=${process.env.BENCH_MONITOR_PARTS}`,
+    process.env.BENCH_CPU_PROFILE && 'BENCH_CPU_PROFILE',
+  ].filter(Boolean);
+  if (partial.length > 0) {
+    console.log(
+      `\nwrote ${path.relative(root, reportFile)}; BENCHMARKS.md left as it is (a partial run: ${partial.join(' ')})`,
+    );
+    return;
+  }
   const benchmarksFile = path.join(root, 'BENCHMARKS.md');
   const start = '<!-- bench:start -->';
   const end = '<!-- bench:end -->';
