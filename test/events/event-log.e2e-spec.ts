@@ -106,7 +106,8 @@ describe('EventLogRepository retention (EVENT_LOG_RETENTION_DAYS)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    dataSource = createDataSource(database.url, 2);
+    // Three at once: the other transaction, the waiting batch, the lock probe.
+    dataSource = createDataSource(database.url, 3);
     await dataSource.initialize();
     await runMigrationsLocked(dataSource);
     log = new EventLogRepository(dataSource);
@@ -146,5 +147,42 @@ describe('EventLogRepository retention (EVENT_LOG_RETENTION_DAYS)', () => {
     ]);
     expect(await log.deleteOld(91, ids[3], 3)).toEqual({ deleted: 0, last: ids[3] });
     expect(await log.deleteOld(30, ids[3], 3)).toEqual({ deleted: 2, last: ids[5] });
+  });
+  it('waits for rows another transaction is deleting instead of skipping them: everything up to the horizon is gone', async () => {
+    const ids = (await dataSource.transaction((m) => log.append(m, someEvents(5, 'w')))).map((e) => e.id);
+    await dataSource.query(`UPDATE event_log SET created_at = now() - interval '40 days' WHERE id <= $1`, [
+      ids[4],
+    ]);
+    await dataSource.query(`UPDATE webhook_cursor SET last_event_id = $1`, [ids[4]]);
+    const after = await log.horizon();
+    // Another process's batch holds the first two (and then rolls back).
+    const other = dataSource.createQueryRunner();
+    await other.connect();
+    try {
+      await other.startTransaction();
+      await other.query(`DELETE FROM event_log WHERE id = ANY($1::bigint[])`, [[ids[0], ids[1]]]);
+      const run = log.deleteOld(30, after, 10);
+      // The batch waits on the other transaction's rows...
+      for (let i = 0; ; i++) {
+        const [row] = await dataSource.query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted`,
+        );
+        if (row.n === 1) break;
+        if (i > 200) throw new Error('the batch never waited for the rows being deleted');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // ...and takes them once that transaction has given them up.
+      await other.rollbackTransaction();
+      expect(await run).toEqual({ deleted: 5, last: ids[4] });
+    } finally {
+      if (other.isTransactionActive) await other.rollbackTransaction();
+      await other.release();
+    }
+    expect(await log.horizon()).toBe(ids[4]);
+    const [left] = await dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM event_log WHERE id <= $1`,
+      [ids[4]],
+    );
+    expect(left.n).toBe(0);
   });
 });
