@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: runs every benchmark section (not part of the test suite), writes a dated report
- * to bench/results/ and, for a whole run (no BENCH_ONLY, BENCH_SCALE, BENCH_MONITOR_PARTS or
- * BENCH_CPU_PROFILE), refreshes the summary in BENCHMARKS.md.
+ * to bench/results/ and, for a whole run (no BENCH_ONLY, BENCH_SCALE, BENCH_MONITOR_PARTS,
+ * BENCH_LATENCY_BLOCKS or BENCH_CPU_PROFILE), refreshes the summary in BENCHMARKS.md.
  *
  *   BENCH_ONLY=monitor,alerts   run only these sections
  *   BENCH_SCALE=0.2             shrink sizes for a quick run (the report says so)
  *   BENCH_MONITOR_PARTS=latency  only these parts of the monitor section (latency, backfill, memory)
  *   BENCH_BACKFILL_RUNS=5       catch up the same blocks 5 times (fresh database copy each), report the median
+ *   BENCH_LATENCY_BLOCKS=1000   blocks in the monitor's latency part (default 200): a steadier p99
  *   BENCH_CPU_PROFILE=dir       write V8 CPU profiles of the monitor's latency run (dir/latency.cpuprofile)
  *                               and of each catch-up run (dir/backfill-<n>.cpuprofile)
  *   BENCH_DATABASE_URL=…        PostgreSQL server to use (default: TEST_DATABASE_URL, else embedded)
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
     scale !== 1 && `BENCH_SCALE=${scale}`,
     process.env.BENCH_MONITOR_PARTS && `BENCH_MONITOR_PARTS=${process.env.BENCH_MONITOR_PARTS}`,
     process.env.BENCH_CPU_PROFILE && 'BENCH_CPU_PROFILE',
+    process.env.BENCH_LATENCY_BLOCKS && `BENCH_LATENCY_BLOCKS=${process.env.BENCH_LATENCY_BLOCKS}`,
   ].filter(Boolean);
   if (partial.length > 0) {
     console.log(
