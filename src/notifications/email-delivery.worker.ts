@@ -8,6 +8,7 @@ import {
 import { DataSource } from 'typeorm';
 
 import { backoffDelay } from '../alerts/feed/backoff.js';
+import { Signal } from '../common/signal.js';
 import type { AppConfig } from '../config/config.js';
 import { InjectConfig } from '../config/config.module.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -44,8 +45,8 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, BeforeApplic
   private readonly logger = new Logger('EmailDelivery');
   private stopped = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private kicked = false;
+  /** New work (kick) or shutdown: the loop looks now rather than at the next poll. */
+  private readonly signal = new Signal();
   private readonly pollMs: number;
 
   constructor(
@@ -63,15 +64,14 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, BeforeApplic
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.signal.notify();
     await this.loop;
     this.mailer.close();
   }
 
   /** New work was queued: look now rather than at the next poll. */
   kick(): void {
-    this.kicked = true;
-    this.wake?.();
+    this.signal.notify();
   }
 
   private async run(): Promise<void> {
@@ -82,25 +82,8 @@ export class EmailDeliveryWorker implements OnApplicationBootstrap, BeforeApplic
       } catch (error) {
         this.logger.error(`email delivery round failed: ${(error as Error).message}`);
       }
-      if (claimed < BATCH && !this.stopped) await this.sleep(this.pollMs);
+      if (claimed < BATCH && !this.stopped) await this.signal.wait(this.pollMs);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.kicked) {
-      this.kicked = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.kicked = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 
   /** Claims due deliveries and attempts each once; returns how many were claimed. */

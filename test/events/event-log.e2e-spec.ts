@@ -21,29 +21,32 @@ const someEvents = (count: number, tag: string): NewEvent[] =>
       }) as unknown as NewEvent,
   );
 
-describe(EventLogRepository.name, () => {
-  let database: TestDatabase;
-  let dataSource: DataSource;
-  let log: EventLogRepository;
-
+/** A fresh migrated database for the enclosing describe block, and an EventLogRepository on it. */
+function migratedLog(poolSize: number): { dataSource: DataSource; log: EventLogRepository } {
+  const db = {} as { dataSource: DataSource; log: EventLogRepository };
+  let database: TestDatabase | undefined;
   beforeAll(async () => {
     database = await createTestDatabase();
-    dataSource = createDataSource(database.url, 4);
-    await dataSource.initialize();
-    await runMigrationsLocked(dataSource);
-    log = new EventLogRepository(dataSource);
+    db.dataSource = createDataSource(database.url, poolSize);
+    await db.dataSource.initialize();
+    await runMigrationsLocked(db.dataSource);
+    db.log = new EventLogRepository(db.dataSource);
   });
-
   afterAll(async () => {
-    await dataSource?.destroy();
+    await db.dataSource?.destroy();
     await database?.drop();
   });
+  return db;
+}
+
+describe(EventLogRepository.name, () => {
+  const db = migratedLog(4);
 
   it('appends a batch in input order: the i-th event gets the i-th id, with its own type, room and payload', async () => {
     const first = someEvents(3, 'first');
     const batch = someEvents(500, 'batch');
-    const before = await dataSource.transaction((m) => log.append(m, first));
-    const logged = await dataSource.transaction((m) => log.append(m, batch));
+    const before = await db.dataSource.transaction((m) => db.log.append(m, first));
+    const logged = await db.dataSource.transaction((m) => db.log.append(m, batch));
 
     expect(logged.map(({ type, room, data }) => ({ type, room, data }))).toEqual(batch);
     const ids = logged.map((e) => e.id);
@@ -52,7 +55,7 @@ describe(EventLogRepository.name, () => {
 
     // What was stored is what append reported, id for id.
     const rooms = [...new Set(batch.map((e) => e.room))];
-    const stored = await log.since(rooms, before[before.length - 1].id, 1000);
+    const stored = await db.log.since(rooms, before[before.length - 1].id, 1000);
     expect(stored.map(({ id, type, room, data }) => ({ id, type, room, data }))).toEqual(
       logged.map(({ id, type, room, data }) => ({ id, type, room, data })),
     );
@@ -61,16 +64,18 @@ describe(EventLogRepository.name, () => {
   it('hands out ids in commit order: a second writer draws none until the first has committed', async () => {
     const first = someEvents(5, 'holder');
     const second = someEvents(5, 'waiter');
-    const holder = dataSource.createQueryRunner();
+    const holder = db.dataSource.createQueryRunner();
     await holder.connect();
     try {
       await holder.startTransaction();
-      const held = await log.append(holder.manager, first);
+      const held = await db.log.append(holder.manager, first);
       let waiterDone = false;
-      const waiter = dataSource.transaction((m) => log.append(m, second)).finally(() => (waiterDone = true));
+      const waiter = db.dataSource
+        .transaction((m) => db.log.append(m, second))
+        .finally(() => (waiterDone = true));
       // The waiter is blocked on the event log's lock...
       for (let i = 0; ; i++) {
-        const [row] = await dataSource.query<{ n: number }[]>(
+        const [row] = await db.dataSource.query<{ n: number }[]>(
           `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
         );
         if (row.n === 1) break;
@@ -78,7 +83,7 @@ describe(EventLogRepository.name, () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       // ...and has drawn no id while waiting: the sequence is where the holder left it.
-      const [seq] = await dataSource.query<{ last: string }[]>(
+      const [seq] = await db.dataSource.query<{ last: string }[]>(
         `SELECT last_value::text AS last FROM event_log_id_seq`,
       );
       expect(Number(seq.last)).toBe(held[held.length - 1].id);
@@ -93,78 +98,69 @@ describe(EventLogRepository.name, () => {
   });
 
   it('refuses to append outside a transaction', async () => {
-    await expect(log.append(dataSource.manager, someEvents(1, 'x'))).rejects.toThrow(
+    await expect(db.log.append(db.dataSource.manager, someEvents(1, 'x'))).rejects.toThrow(
       'EventLog.append needs an open transaction',
     );
   });
 });
 
 describe('EventLogRepository retention (EVENT_LOG_RETENTION_DAYS)', () => {
-  let database: TestDatabase;
-  let dataSource: DataSource;
-  let log: EventLogRepository;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    // Three at once: the other transaction, the waiting batch, the lock probe.
-    dataSource = createDataSource(database.url, 3);
-    await dataSource.initialize();
-    await runMigrationsLocked(dataSource);
-    log = new EventLogRepository(dataSource);
-  });
-
-  afterAll(async () => {
-    await dataSource?.destroy();
-    await database?.drop();
-  });
+  // Three connections at once: the other transaction, the waiting batch, the lock probe.
+  const db = migratedLog(3);
 
   it('deletes lowest ids first up to the first young event and never past the webhook cursor, and records the horizon', async () => {
-    const ids = (await dataSource.transaction((m) => log.append(m, someEvents(6, 'r')))).map((e) => e.id);
+    const ids = (await db.dataSource.transaction((m) => db.log.append(m, someEvents(6, 'r')))).map(
+      (e) => e.id,
+    );
     // Old, old, old, old, young, old: created_at follows commit order only roughly.
     for (const [i, days] of [40, 31, 35, 40, 0, 90].entries())
-      await dataSource.query(
+      await db.dataSource.query(
         `UPDATE event_log SET created_at = now() - make_interval(days => $2) WHERE id = $1`,
         [ids[i], days],
       );
-    const cursor = (id: number) => dataSource.query(`UPDATE webhook_cursor SET last_event_id = $1`, [id]);
-    expect(await log.horizon()).toBe(0);
+    const cursor = (id: number) => db.dataSource.query(`UPDATE webhook_cursor SET last_event_id = $1`, [id]);
+    expect(await db.log.horizon()).toBe(0);
 
     // The fan-out has turned only the first two into messages: the third waits for it.
     await cursor(ids[1]);
-    expect(await log.deleteOld(30, 0, 3)).toEqual({ deleted: 2, last: ids[1] });
-    expect(await log.horizon()).toBe(ids[1]);
+    expect(await db.log.deleteOld(30, 0, 3)).toEqual({ deleted: 2, last: ids[1] });
+    expect(await db.log.horizon()).toBe(ids[1]);
     await cursor(ids[5]);
     // The batch reaches the young event: the two old ones before it go, and the run is over.
-    expect(await log.deleteOld(30, ids[1], 3)).toEqual({ deleted: 2, last: ids[3] });
-    expect(await log.deleteOld(30, ids[3], 3)).toEqual({ deleted: 0, last: ids[3] });
-    expect(await log.horizon()).toBe(ids[3]);
-    const left = await dataSource.query<{ id: string }[]>(`SELECT id::text AS id FROM event_log ORDER BY id`);
+    expect(await db.log.deleteOld(30, ids[1], 3)).toEqual({ deleted: 2, last: ids[3] });
+    expect(await db.log.deleteOld(30, ids[3], 3)).toEqual({ deleted: 0, last: ids[3] });
+    expect(await db.log.horizon()).toBe(ids[3]);
+    const left = await db.dataSource.query<{ id: string }[]>(
+      `SELECT id::text AS id FROM event_log ORDER BY id`,
+    );
     // The young event and the old one after it stay (a later run takes the old one once the young one has aged).
     expect(left.map((r) => Number(r.id))).toEqual([ids[4], ids[5]]);
     // With a longer retention nothing left is due.
-    await dataSource.query(`UPDATE event_log SET created_at = now() - interval '40 days' WHERE id = $1`, [
+    await db.dataSource.query(`UPDATE event_log SET created_at = now() - interval '40 days' WHERE id = $1`, [
       ids[4],
     ]);
-    expect(await log.deleteOld(91, ids[3], 3)).toEqual({ deleted: 0, last: ids[3] });
-    expect(await log.deleteOld(30, ids[3], 3)).toEqual({ deleted: 2, last: ids[5] });
+    expect(await db.log.deleteOld(91, ids[3], 3)).toEqual({ deleted: 0, last: ids[3] });
+    expect(await db.log.deleteOld(30, ids[3], 3)).toEqual({ deleted: 2, last: ids[5] });
   });
   it('waits for rows another transaction is deleting instead of skipping them: everything up to the horizon is gone', async () => {
-    const ids = (await dataSource.transaction((m) => log.append(m, someEvents(5, 'w')))).map((e) => e.id);
-    await dataSource.query(`UPDATE event_log SET created_at = now() - interval '40 days' WHERE id <= $1`, [
+    const ids = (await db.dataSource.transaction((m) => db.log.append(m, someEvents(5, 'w')))).map(
+      (e) => e.id,
+    );
+    await db.dataSource.query(`UPDATE event_log SET created_at = now() - interval '40 days' WHERE id <= $1`, [
       ids[4],
     ]);
-    await dataSource.query(`UPDATE webhook_cursor SET last_event_id = $1`, [ids[4]]);
-    const after = await log.horizon();
+    await db.dataSource.query(`UPDATE webhook_cursor SET last_event_id = $1`, [ids[4]]);
+    const after = await db.log.horizon();
     // Another process's batch holds the first two (and then rolls back).
-    const other = dataSource.createQueryRunner();
+    const other = db.dataSource.createQueryRunner();
     await other.connect();
     try {
       await other.startTransaction();
       await other.query(`DELETE FROM event_log WHERE id = ANY($1::bigint[])`, [[ids[0], ids[1]]]);
-      const run = log.deleteOld(30, after, 10);
+      const run = db.log.deleteOld(30, after, 10);
       // The batch waits on the other transaction's rows...
       for (let i = 0; ; i++) {
-        const [row] = await dataSource.query<{ n: number }[]>(
+        const [row] = await db.dataSource.query<{ n: number }[]>(
           `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted`,
         );
         if (row.n === 1) break;
@@ -178,8 +174,8 @@ describe('EventLogRepository retention (EVENT_LOG_RETENTION_DAYS)', () => {
       if (other.isTransactionActive) await other.rollbackTransaction();
       await other.release();
     }
-    expect(await log.horizon()).toBe(ids[4]);
-    const [left] = await dataSource.query<{ n: number }[]>(
+    expect(await db.log.horizon()).toBe(ids[4]);
+    const [left] = await db.dataSource.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM event_log WHERE id <= $1`,
       [ids[4]],
     );
