@@ -39,6 +39,19 @@ function migratedLog(poolSize: number): { dataSource: DataSource; log: EventLogR
   return db;
 }
 
+/** Until exactly one session waits for a lock of `locktype` (~2 s at most, else `failure`). */
+async function untilOneWaits(dataSource: DataSource, locktype: string, failure: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    const [row] = await dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = $1 AND NOT granted`,
+      [locktype],
+    );
+    if (row.n === 1) return;
+    if (i > 200) throw new Error(failure);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe(EventLogRepository.name, () => {
   const db = migratedLog(4);
 
@@ -74,14 +87,7 @@ describe(EventLogRepository.name, () => {
         .transaction((m) => db.log.append(m, second))
         .finally(() => (waiterDone = true));
       // The waiter is blocked on the event log's lock...
-      for (let i = 0; ; i++) {
-        const [row] = await db.dataSource.query<{ n: number }[]>(
-          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
-        );
-        if (row.n === 1) break;
-        if (i > 200) throw new Error('the second writer never waited for the lock');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await untilOneWaits(db.dataSource, 'advisory', 'the second writer never waited for the lock');
       // ...and has drawn no id while waiting: the sequence is where the holder left it.
       const [seq] = await db.dataSource.query<{ last: string }[]>(
         `SELECT last_value::text AS last FROM event_log_id_seq`,
@@ -159,14 +165,11 @@ describe('EventLogRepository retention (EVENT_LOG_RETENTION_DAYS)', () => {
       await other.query(`DELETE FROM event_log WHERE id = ANY($1::bigint[])`, [[ids[0], ids[1]]]);
       const run = db.log.deleteOld(30, after, 10);
       // The batch waits on the other transaction's rows...
-      for (let i = 0; ; i++) {
-        const [row] = await db.dataSource.query<{ n: number }[]>(
-          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted`,
-        );
-        if (row.n === 1) break;
-        if (i > 200) throw new Error('the batch never waited for the rows being deleted');
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await untilOneWaits(
+        db.dataSource,
+        'transactionid',
+        'the batch never waited for the rows being deleted',
+      );
       // ...and takes them once that transaction has given them up.
       await other.rollbackTransaction();
       expect(await run).toEqual({ deleted: 5, last: ids[4] });
