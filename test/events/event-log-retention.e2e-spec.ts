@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
-
-import { getAddress } from 'viem';
-
 import { walletRoom } from '../../src/events/domain-events.js';
 import { signUp, startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { waitFor } from '../helpers/process.js';
+import { randomAddress } from '../monitor/monitor-helpers.js';
 import { commitAndPublish, depositData, depositEvent } from '../realtime/events.js';
 import { connectClient, type TestClient } from '../realtime/realtime-client.js';
 
@@ -32,7 +29,7 @@ describe('Event log retention (EVENT_LOG_RETENTION_DAYS)', () => {
     const env = { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' };
     app = await startTestApp({ ...env, EVENT_LOG_RETENTION_DAYS: '0' }, database);
     const user = await signUp(app);
-    const wallet = getAddress(`0x${randomBytes(20).toString('hex')}`);
+    const wallet = randomAddress();
     await app.http().post('/wallets').set(user.auth).send({ address: wallet }).expect(201);
     await app.dataSource.query(
       `INSERT INTO event_log (type, room, payload, created_at)
@@ -69,11 +66,9 @@ describe('Event log retention (EVENT_LOG_RETENTION_DAYS)', () => {
     expect(Number(horizon)).toBe(young[0] - 1);
     expect(Number(horizon)).toBeGreaterThanOrEqual(OLD_EVENTS);
 
-    const token = (
-      await app.http().post('/auth/login').send({ email: user.email, password: 'correct horse battery' })
-    ).body.access_token as string;
+    // The token from before the restart still holds (the same JWT secret).
     const subscribe = async (since: number) => {
-      const client = await connectClient(app!.baseUrl, { token });
+      const client = await connectClient(app!.baseUrl, { token: user.token });
       clients.push(client);
       const ack = await client.request('subscribe', { wallet_address: wallet, since_event_id: since });
       return { client, ack };
