@@ -50,7 +50,12 @@ async function sendTransfers(anvil: Anvil, nonces: Map<Hex, number>, block: numb
   if (failed) throw new Error(`sending transfers: ${failed.error!.message}`);
 }
 
-function client(url: string, useTraces: boolean): JsonRpcChainClient {
+/**
+ * `useTraces`: `trace_block` (anvil's default path). Without it, `debugTraces` says whether
+ * internal transfers are read with `debug_traceBlockByHash` + `callTracer` (a geth node) or not at
+ * all (a node with neither trace API): the full-block rows measure each separately.
+ */
+function client(url: string, useTraces: boolean, debugTraces = false): JsonRpcChainClient {
   return new JsonRpcChainClient({
     name: 'bench',
     chainId: 31337n,
@@ -58,6 +63,7 @@ function client(url: string, useTraces: boolean): JsonRpcChainClient {
     pollIntervalMs: 1_000,
     stallTimeoutMs: 600_000,
     useTraces,
+    debugTraces,
   });
 }
 
@@ -106,18 +112,22 @@ export const run: BenchSectionRunner = async (ctx) => {
       await anvil.mine();
     }
 
-    const modes: [string, string, boolean, number][] = [
-      ['traces, ws', anvil.wsUrl, true, 1],
-      ['traces, ws, 8 in flight', anvil.wsUrl, true, 8],
-      ['traces, http', anvil.httpUrl, true, 1],
-      ['full blocks + receipts, ws', anvil.wsUrl, false, 1],
-      ['full blocks + receipts, ws, 8 in flight', anvil.wsUrl, false, 8],
+    // [label, url, trace_block, debug_traceBlockByHash, in flight, blocks read]. Full-block reads
+    // are ~20x slower than trace_block: a tenth of the blocks shows the rate. Anvil's callTracer
+    // takes seconds for a 200-transaction block (geth's native tracer does not): a few blocks, one
+    // at a time, or its answers time out.
+    const few = Math.max(5, Math.round(blocks / 10));
+    const modes: [string, string, boolean, boolean, number, number][] = [
+      ['traces, ws', anvil.wsUrl, true, false, 1, blocks],
+      ['traces, ws, 8 in flight', anvil.wsUrl, true, false, 8, blocks],
+      ['traces, http', anvil.httpUrl, true, false, 1, blocks],
+      ['full blocks + receipts, no tracing, ws', anvil.wsUrl, false, false, 1, few],
+      ['full blocks + receipts, no tracing, ws, 8 in flight', anvil.wsUrl, false, false, 8, few],
+      ['full blocks + debug_traceBlockByHash (callTracer), ws', anvil.wsUrl, false, true, 1, 3],
     ];
-    for (const [label, url, useTraces, inFlight] of modes) {
-      const chain = client(url, useTraces);
+    for (const [label, url, useTraces, debugTraces, inFlight, count] of modes) {
+      const chain = client(url, useTraces, debugTraces);
       const unsubscribe = url.startsWith('ws') ? await live(chain) : () => undefined;
-      // Full-block reads are ~20x slower: a tenth of the blocks shows the rate.
-      const count = useTraces ? blocks : Math.max(5, Math.round(blocks / 10));
       const perBlock = await readBlocks(chain, count, inFlight);
       unsubscribe();
       await chain.close();
@@ -199,7 +209,7 @@ export const run: BenchSectionRunner = async (ctx) => {
     rows,
     notes: [
       `${blocks} blocks of ${TX_PER_BLOCK} ETH transfers; reads go through JsonRpcChainClient.blockWithTransactions + receiptStatuses.`,
-      'traces = eth_getBlockByNumber(n, false) + trace_block (statuses from the traces); full = eth_getBlockByNumber(n, true) + eth_getBlockReceipts.',
+      'traces = eth_getBlockByNumber(n, false) + trace_block (statuses from the traces); full blocks + receipts = eth_getBlockByNumber(n, true) + eth_getBlockReceipts (a node with no trace API: no internal transfers); full blocks + debug_traceBlockByHash = eth_getBlockByNumber(n, true) + the callTracer (geth without trace_block; statuses from the traces). Anvil runs the callTracer far slower than geth does.',
       `head latency over ${heads} blocks of ${TX_PER_BLOCK} transfers mined one by one (evm_mine), measured from the moment evm_mine was sent; anvil itself announces a block tens of ms after mining it, which the floor shows.`,
     ],
   };
