@@ -5,7 +5,7 @@
  *
  *   BENCH_ONLY=monitor,alerts   run only these sections
  *   BENCH_SCALE=0.2             shrink sizes for a quick run (the report says so)
- *   BENCH_MONITOR_PARTS=latency  only these parts of the monitor section (latency, backfill, memory)
+ *   BENCH_MONITOR_PARTS=latency  only these parts of the monitor section (latency, busy, backfill, memory)
  *   BENCH_BACKFILL_RUNS=5       catch up the same blocks 5 times (fresh database copy each), report the median
  *   BENCH_LATENCY_BLOCKS=1000   blocks in the monitor's latency part (default 200): a steadier p99
  *   BENCH_CPU_PROFILE=dir       write V8 CPU profiles of the monitor's latency run (dir/latency.cpuprofile)
