@@ -7,6 +7,7 @@ import { type Anvil, receiptOf, sendEth, startAnvil } from './helpers/anvil.js';
 import { signUp, startTestApp, type TestApp } from './helpers/app.js';
 import { sample } from './helpers/metrics.js';
 import { freePort, waitFor } from './helpers/process.js';
+import { cursorOf, depositsOf, eventsOf } from './monitor/monitor-helpers.js';
 
 describe('Operations: metrics and readiness of a real app on a real chain', () => {
   let anvil: Anvil;
@@ -124,6 +125,61 @@ describe('Operations: metrics and readiness of a real app on a real chain', () =
     );
     // /health answers as before.
     await app.http().get('/health').expect(200, { status: 'ok', database: 'up' });
+  });
+
+  it('commits blocks while the settle waits on a pending deposit, and is not ready until the deposit settles', async () => {
+    const user = await signUp(app);
+    const address: Hex = `0x${randomBytes(20).toString('hex')}`;
+    await app.http().post('/wallets').set(user.auth).send({ address }).expect(201);
+    const tx = await sendEth(anvil, { to: address, valueWei: 10n ** 18n });
+    const deposit = await waitFor(
+      async () => (await depositsOf(app.dataSource, address)).find((d) => d.tx_hash === tx),
+      20_000,
+      'the deposit',
+    );
+
+    // Another writer holds the pending deposit's row: every settle from now on waits on it.
+    const blocker = new pg.Client({ connectionString: app.database.url });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM deposits WHERE id = $1 FOR UPDATE`, [deposit.id]);
+      const from = (await cursorOf(app.dataSource))!.number;
+      const notReady = await waitFor(
+        async () => {
+          const res = await app.http().get('/health/ready');
+          return res.status === 503 ? res.body : undefined;
+        },
+        20_000,
+        'readiness to fail',
+      );
+      expect(notReady.error.followers.devnet).toMatch(/^stalled/);
+      // The blocks mined meanwhile (one a second) were committed all the same: a head's deposits
+      // never wait for the previous blocks' settle.
+      expect((await cursorOf(app.dataSource))!.number).toBeGreaterThan(from + 1n);
+      const [held] = (await depositsOf(app.dataSource, address)).filter((d) => d.tx_hash === tx);
+      expect(held.status).toBe('pending');
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+    await waitFor(
+      async () => ((await app.http().get('/health/ready')).status === 200 ? true : undefined),
+      20_000,
+      'readiness to come back',
+    );
+    await waitFor(
+      async () => (await depositsOf(app.dataSource, address)).find((d) => d.status === 'completed'),
+      20_000,
+      'the deposit to complete',
+    );
+    // Each change announced once, in order, whatever the settles that waited counted.
+    const events = await eventsOf(app.dataSource, address);
+    expect(events[0].type).toBe('deposit.detected');
+    expect(events.at(-1)?.type).toBe('deposit.completed');
+    expect(events.slice(1, -1).every((e) => e.type === 'deposit.confirmation')).toBe(true);
+    const counts = events.map((e) => e.data.confirmations);
+    expect(counts.every((c, i) => i === 0 || c > counts[i - 1])).toBe(true);
   });
 });
 

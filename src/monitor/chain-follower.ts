@@ -79,9 +79,11 @@ const toWindowBlock = (b: BlockHead): WindowBlock => ({
  * missing blocks in order) or a reorg (walk back by hash to the common ancestor, rewind to it,
  * orphaning what the dropped blocks held, then follow the new branch). Confirmations and completion
  * of pending deposits are a function of the committed cursor: a single new block leaves them to a
- * second transaction (`settle`, right after its commit, so the block's deposits are committed
- * sooner), a catch-up batch brings them to its last block in its own transaction; `settle` also
- * runs at start (a crash may have come between a block's commit and its settle).
+ * second transaction (`settle`, a task of its own woken by every such commit, so the block's
+ * deposits are committed sooner and the next block's commit never waits for it: see
+ * MonitorRepository's SETTLE_LOCK), a catch-up batch brings them to its last block in its own
+ * transaction; `settle` also runs at start (a crash may have come between a block's commit and
+ * its settle).
  */
 export class ChainFollower {
   private readonly logger: Logger;
@@ -99,12 +101,6 @@ export class ChainFollower {
   /** The next catch-up batch, fetched while the current one commits. */
   private prefetched: { from: bigint; batch: Promise<ScannedBatch> } | undefined;
   /**
-   * The committed cursor may be ahead of the pending deposits' confirmations: true from start (a
-   * crash may have happened between a block's transaction and the settling one) and after every
-   * commit, until settleConfirmations has succeeded for it.
-   */
-  private unsettled = true;
-  /**
    * The network's settings changed at run time: pending deposits take its confirmation count.
    * True from start too: a change made while no process followed the network is applied then.
    */
@@ -113,6 +109,21 @@ export class ChainFollower {
   private internalTransfers: boolean | undefined;
   private readonly syncTask: Task;
   private readonly backfillTask: Task;
+  /**
+   * Brings pending deposits' confirmations to the committed cursor (settleConfirmations): woken at
+   * start (a crash may have come between a block's transaction and the settling one) and after
+   * every commit that left them behind; a wake while it runs makes it run once more, at the
+   * cursor committed by then.
+   */
+  private readonly settleTask: Task;
+  /** Settle wakes so far: tells a finished settle whether a commit left more to settle meanwhile. */
+  private settleWakes = 0;
+  /**
+   * Since when the pending deposits are behind the committed cursor without a settle finishing
+   * (status()): blocks commit beside the settle, so a settle that keeps failing or waiting would
+   * not show as a cursor behind its head while no deposit completes.
+   */
+  private unsettledSince: number | undefined;
   /** Since when the cursor is behind the announced head without a commit (status()). */
   private behindSince: number | undefined;
   /** Since when sync or the head read keeps failing (status()). */
@@ -143,6 +154,10 @@ export class ChainFollower {
       () => this.runBackfills(),
       (error) => this.failed('wallet backfill', error),
     );
+    this.settleTask = new Task(
+      () => this.settle(),
+      (error) => this.failed('settle', error),
+    );
   }
 
   status(now = Date.now()): FollowerStatus {
@@ -151,7 +166,8 @@ export class ChainFollower {
     return {
       head: this.target?.number,
       cursor: this.tip?.number,
-      stalled: this.stopped || since(this.behindSince) || since(this.failingSince),
+      stalled:
+        this.stopped || since(this.behindSince) || since(this.failingSince) || since(this.unsettledSince),
     };
   }
 
@@ -181,6 +197,7 @@ export class ChainFollower {
       onReconnect: () => this.fetchHead(),
     });
     this.fetchHead();
+    this.wakeSettle();
     this.backfillTask.wake();
   }
 
@@ -189,7 +206,7 @@ export class ChainFollower {
     this.unsubscribe?.();
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await Promise.all([this.syncTask.idle(), this.backfillTask.idle()]);
+    await Promise.all([this.syncTask.idle(), this.backfillTask.idle(), this.settleTask.idle()]);
   }
 
   /** New wallets may be watched: account for them (and their backfills) without waiting for a block. */
@@ -258,20 +275,15 @@ export class ChainFollower {
       // before every step too (one small indexed query; NOTIFY may arrive after the block).
       const target = this.target;
       const tip = this.tip!;
-      // The next block is read from the node meanwhile, while the previous block's confirmations
-      // settle too (reading it depends on neither; matching depends on the watch set and comes
-      // after the refresh): a head announced during the settle transaction does not wait for it
-      // to start its reads.
+      // The next block is read from the node meanwhile (reading it depends on nothing here;
+      // matching depends on the watch set and comes after the refresh). The previous block's
+      // confirmations settle in their own task (settleTask), beside this one.
       const next =
         target && target.number === tip.number + 1n && target.parentHash === tip.hash
           ? this.mustGetBlock(target.hash)
           : undefined;
       next?.catch(() => undefined); // awaited below; a refresh failing first must not leave it unhandled
-      // Confirmations follow the cursor in their own transaction, after the block's (see
-      // MonitorRepository.updateConfirmations for the invariant). Done here, at the top of every
-      // step, so that a failed attempt is retried with the sync task before the next block.
       if (this.settingsChanged) await this.applySettings();
-      if (this.unsettled) await this.settle();
       const [, tokens] = await Promise.all([this.watch.refresh(), this.repository.tokens(this.network.id)]);
       const walletSeq = this.watch.version;
       this.tokens = tokens;
@@ -456,13 +468,28 @@ export class ChainFollower {
     return found.flat();
   }
 
-  /** Brings the pending deposits' confirmations and completion to the committed cursor. */
+  /**
+   * Brings the pending deposits' confirmations and completion to the committed cursor (see
+   * MonitorRepository.updateConfirmations for the invariant), in their own transaction.
+   */
   private async settle(): Promise<void> {
+    const wakes = this.settleWakes;
     const finalized = await this.finalizedNumber();
     if (this.stopped) return;
     const events = await this.repository.settleConfirmations(this.network, finalized);
-    this.unsettled = false;
+    // Settled up to the cursor it read; a commit since then woke the task again (progress: the
+    // stall clock restarts).
+    this.unsettledSince = this.settleWakes === wakes ? undefined : Date.now();
+    // A failed attempt marked the follower failing: on a quiet chain no commit clears that, so
+    // sync runs once to (it finds itself caught up and clears it, as after a failed head read).
+    if (this.failingSince !== undefined) this.syncTask.wake();
     this.publish(events);
+  }
+
+  private wakeSettle(): void {
+    this.settleWakes++;
+    this.unsettledSince ??= Date.now();
+    this.settleTask.wake();
   }
 
   /** Pending deposits take the network's (changed) confirmation count, and settle by it. */
@@ -480,7 +507,7 @@ export class ChainFollower {
 
   /**
    * `walletSeq`: the watch set version the deposits were matched with. `settle`: settle
-   * confirmations in the same transaction (else the next sync step does it in its own).
+   * confirmations in the same transaction (else the settle task does, in its own).
    */
   private async commit(
     blocks: ChainBlock[],
@@ -498,9 +525,6 @@ export class ChainFollower {
       walletSeq: { seen: this.walletSeq, current: walletSeq },
       settle,
     });
-    // Settling is a function of the cursor over all pending deposits: done in the transaction, it
-    // left nothing behind.
-    this.unsettled = settle === undefined;
     this.window.push(...blocks.map(toWindowBlock));
     // windowSize blocks above the oldest one: a reorg of windowSize blocks finds its ancestor.
     const kept = this.options.windowSize + 1;
@@ -510,6 +534,9 @@ export class ChainFollower {
     this.failingSince = undefined;
     if (this.behindSince !== undefined) this.behindSince = Date.now(); // progress: the stall clock restarts
     this.publish(result.events);
+    // Settling is a function of the cursor over all pending deposits: done in the transaction, it
+    // left nothing behind; else the settle task brings them to this cursor.
+    if (settle === undefined) this.wakeSettle();
     if (result.backfillsScheduled) this.backfillTask.wake();
     const internal = this.client.internalTransfers;
     if (internal !== undefined && internal !== this.internalTransfers) {

@@ -64,6 +64,19 @@ const txBlocks = (deposits: readonly DetectedDeposit[]): [string[], string[]] =>
 };
 
 /**
+ * The network's settling lock (a transaction-scoped advisory lock on two int4 keys: a space apart
+ * from the int8 keys of the event log and of leadership). Held, from a transaction's first
+ * statement to its end, by every write that brings pending deposits' confirmations to the cursor
+ * (the settle, a catch-up batch, a wallet-backfill step, a settings change) or takes the cursor
+ * back (rewind, reset): two of them never run at once, and none counts confirmations against a
+ * cursor that a reorg is taking back. A single block's commit does not take it, so a head never
+ * waits for the previous block's settle: the settle reads the committed cursor after it holds the
+ * lock (a statement of its own, so its snapshot is newer than the lock), and a block committed
+ * meanwhile only leaves its deposits to the next settle.
+ */
+export const SETTLE_LOCK = `SELECT pg_advisory_xact_lock(1936029036, hashtext($1::text))`;
+
+/**
  * The cursor's compare-and-set from `expected` to `next`, as SQL over parameters $1–$6 (see
  * cursorCasParams); `walletSeq` null keeps the stored one. Returns one row when it moved.
  */
@@ -118,8 +131,8 @@ export interface CommitResult {
  * value the caller read: a follower that lost its leadership (another process moved the cursor)
  * fails instead of writing, and a crash between any two statements leaves nothing behind.
  * Confirmations are the exception that proves it: they are derived from the committed cursor
- * (settleConfirmations, under the cursor row lock), so a crash after a cursor move only delays
- * them until the follower's next start.
+ * (settleConfirmations, under the network's SETTLE_LOCK), so a crash after a cursor move only
+ * delays them until the follower's next start.
  */
 @Injectable()
 export class MonitorRepository {
@@ -210,8 +223,8 @@ export class MonitorRepository {
    * Commits consecutive blocks: cursor and window move to the last one, their deposits are written
    * (one statement) and their events appended — one transaction. Confirmations and completion of
    * the deposits already pending are not part of it unless `settle` is given: otherwise
-   * `settleConfirmations` brings them to the committed cursor in a second transaction right after
-   * (keeping a block's detection short).
+   * `settleConfirmations` brings them to the committed cursor in a second transaction, which may
+   * run beside the next block's commit (this one takes no SETTLE_LOCK without `settle`).
    */
   async commitBlocks(input: CommitBlocksInput): Promise<CommitResult> {
     const { network, blocks } = input;
@@ -220,6 +233,7 @@ export class MonitorRepository {
     const expected = input.expectedTip;
     let backfillsScheduled = false;
     const events = await this.inTransaction(async (m, out) => {
+      if (input.settle) await this.lockSettling(m, network);
       const replaced = await this.advanceWindow(m, input, expected, last);
       this.collect(out, network, 'deposit.orphaned', replaced);
       await this.upsertDeposits(
@@ -249,6 +263,7 @@ export class MonitorRepository {
     ancestor: WindowBlock,
   ): Promise<LoggedEvent[]> {
     return this.inTransaction(async (m, out) => {
+      await this.lockSettling(m, network);
       await this.moveCursor(m, network, expectedTip, ancestor, null);
       await sql(m, `DELETE FROM chain_blocks WHERE network_id = $1 AND number > $2`, [
         network.id,
@@ -279,6 +294,7 @@ export class MonitorRepository {
     gone: readonly { number: bigint; hash: Hex }[],
   ): Promise<LoggedEvent[]> {
     return this.inTransaction(async (m, out) => {
+      await this.lockSettling(m, network);
       await this.moveCursor(m, network, expectedTip, block, null);
       await sql(m, `DELETE FROM chain_blocks WHERE network_id = $1`, [network.id]);
       await sql(
@@ -366,7 +382,9 @@ export class MonitorRepository {
     const { network, steps } = input;
     let committed = false;
     const events = await this.inTransaction(async (m, out) => {
-      // Shares the follower's cursor row lock order: cursor first, then deposits, then the event log.
+      // The lock order of every writer here: SETTLE_LOCK, the cursor row, deposits, the event log.
+      // FOR SHARE: no block commits (moves the cursor) until this step has.
+      await this.lockSettling(m, network);
       const [cursor] = await sql<{ block_number: string }>(
         m,
         `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1 FOR SHARE`,
@@ -423,14 +441,17 @@ export class MonitorRepository {
    * one leaves deposits behind the cursor only until the next start, which repairs them.
    * Idempotent (see updateConfirmations): running it twice, or concurrently, changes and announces
    * each change once.
+   *
+   * Under SETTLE_LOCK, not the cursor row's lock: a block's commit (which moves the cursor) goes on
+   * beside it. The cursor is read after the lock is held, in a statement of its own; a block
+   * committed after that read is settled by the next call.
    */
   async settleConfirmations(network: MonitoredNetwork, finalized: bigint | null): Promise<LoggedEvent[]> {
     return this.inTransaction(async (m, out) => {
-      // FOR UPDATE: serialises with commitBlocks (which updates this row) and with commitBackfill
-      // (FOR SHARE), so two writers never update the same pending deposits at once.
+      await this.lockSettling(m, network);
       const [cursor] = await sql<{ block_number: string }>(
         m,
-        `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1 FOR UPDATE`,
+        `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1`,
         [network.id],
       );
       if (!cursor) return;
@@ -440,17 +461,18 @@ export class MonitorRepository {
 
   /**
    * The network's confirmation count or finality rule changed at run time: its pending deposits
-   * take the new count and are settled by it at the committed cursor, in one transaction under the
-   * cursor row lock (like settleConfirmations). Lowering it completes those already deep enough
+   * take the new count and are settled by it at the committed cursor, in one transaction under
+   * SETTLE_LOCK (like settleConfirmations). Lowering it completes those already deep enough
    * (`deposit.completed`); raising it leaves them pending for longer; completed and orphaned
    * deposits are not touched. A pending deposit whose count changed but that stays pending is
    * announced as `deposit.confirmation`, so clients see the new `required_confirmations`.
    */
   async applyNetworkSettings(network: MonitoredNetwork, finalized: bigint | null): Promise<LoggedEvent[]> {
     return this.inTransaction(async (m, out) => {
+      await this.lockSettling(m, network);
       const [cursor] = await sql<{ block_number: string }>(
         m,
-        `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1 FOR UPDATE`,
+        `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1`,
         [network.id],
       );
       const changed: ReturnedDeposit[] = await sql(
@@ -466,6 +488,11 @@ export class MonitorRepository {
       sortByPosition(waiting);
       this.collect(out, network, 'deposit.confirmation', waiting);
     });
+  }
+
+  /** Takes the network's SETTLE_LOCK for the rest of the transaction: the first statement of it. */
+  private async lockSettling(m: EntityManager, network: MonitoredNetwork): Promise<void> {
+    await sql(m, SETTLE_LOCK, [network.id]);
   }
 
   private async inTransaction(
@@ -496,8 +523,8 @@ export class MonitorRepository {
    * more: orphaned, and returned for its event). When the cursor was not where the caller
    * believed, CursorMovedError is thrown (and the transaction rolled back). Every other part is
    * conditioned on the compare-and-set (`moved`): no row is written or locked before the cursor
-   * row is, the lock order of every writer here (settleConfirmations and commitBackfill lock the
-   * cursor row, then deposits). The parts of one statement see the same snapshot (a DELETE would
+   * row is, the lock order of every writer here (SETTLE_LOCK when taken, the cursor row, deposits,
+   * the event log; settleConfirmations locks no cursor row). The parts of one statement see the same snapshot (a DELETE would
    * not see rows INSERTed beside it), so blocks that the window already drops (a batch longer
    * than the window) are not inserted at all, and inserted and deleted rows never overlap.
    */
@@ -730,8 +757,8 @@ export class MonitorRepository {
    * max(stored, tip − block + 1), and it is `completed` once that reaches its required count (or
    * its block is at or below the finalized height, for networks that finalize). The WHERE clause
    * compares the stored values with the new ones, so only rows that change are written and
-   * announced: a re-run (after a crash, at start, or concurrently — the callers hold the cursor
-   * row lock) changes nothing and emits nothing twice. `max(stored, …)`: after a reorg rewinds the
+   * announced: a re-run (after a crash, at start, or concurrently — the callers hold SETTLE_LOCK)
+   * changes nothing and emits nothing twice. `max(stored, …)`: after a reorg rewinds the
    * cursor, deposits of the kept blocks never count down while the new branch catches up (their
    * blocks are still on the chain and the chain has only ever been longer); re-mined deposits
    * restart at their new block through upsertDeposits, orphaned ones are not pending.

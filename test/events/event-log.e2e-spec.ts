@@ -4,7 +4,7 @@ import { createDataSource } from '../../src/database/data-source.js';
 import { runMigrationsLocked } from '../../src/database/migrate.js';
 import type { DomainEventType, NewEvent } from '../../src/events/domain-events.js';
 import { EventLogRepository } from '../../src/events/event-log.repository.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, type TestDatabase, untilOneWaits } from '../helpers/database.js';
 
 const TYPES: DomainEventType[] = ['deposit.detected', 'deposit.confirmation', 'deposit.completed'];
 
@@ -37,19 +37,6 @@ function migratedLog(poolSize: number): { dataSource: DataSource; log: EventLogR
     await database?.drop();
   });
   return db;
-}
-
-/** Until exactly one session waits for a lock of `locktype` (~2 s at most, else `failure`). */
-async function untilOneWaits(dataSource: DataSource, locktype: string, failure: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    const [row] = await dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = $1 AND NOT granted`,
-      [locktype],
-    );
-    if (row.n === 1) return;
-    if (i > 200) throw new Error(failure);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe(EventLogRepository.name, () => {

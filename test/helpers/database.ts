@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 import pg from 'pg';
+import type { DataSource } from 'typeorm';
 
 export interface TestDatabase {
   readonly url: string;
@@ -34,4 +35,26 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     drop: () =>
       admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
+}
+
+/**
+ * Until exactly one session of `dataSource`'s database waits for a lock of `locktype` (`advisory`,
+ * `transactionid` for a row another transaction holds, ...): ~2 s at most, else `failure`. Other
+ * databases' sessions (suites running beside this one) are not counted.
+ */
+export async function untilOneWaits(
+  dataSource: DataSource,
+  locktype: string,
+  failure: string,
+): Promise<void> {
+  for (let i = 0; ; i++) {
+    const [row] = await dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = $1 AND NOT l.granted AND a.datname = current_database()`,
+      [locktype],
+    );
+    if (row.n === 1) return;
+    if (i > 200) throw new Error(failure);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

@@ -7,14 +7,14 @@ import { createDataSource } from '../../src/database/data-source.js';
 import { runMigrationsLocked } from '../../src/database/migrate.js';
 import type { DepositEventData, LoggedEvent } from '../../src/events/domain-events.js';
 import { EventLogRepository } from '../../src/events/event-log.repository.js';
-import { MonitorRepository, STALE_LIVE_IDS } from '../../src/monitor/monitor.repository.js';
+import { MonitorRepository, SETTLE_LOCK, STALE_LIVE_IDS } from '../../src/monitor/monitor.repository.js';
 import {
   CursorMovedError,
   type DetectedDeposit,
   type MonitoredNetwork,
   type WindowBlock,
 } from '../../src/monitor/monitor.types.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, type TestDatabase, untilOneWaits } from '../helpers/database.js';
 import { randomAddress } from './monitor-helpers.js';
 
 const randomHash = (): Hex => `0x${randomBytes(32).toString('hex')}`;
@@ -75,7 +75,12 @@ describe(`${MonitorRepository.name}.commitBlocks`, () => {
     );
     return row;
   };
-  const commit = (expectedTip: WindowBlock, blocks: WindowBlock[], deposits: DetectedDeposit[] = []) =>
+  const commit = (
+    expectedTip: WindowBlock,
+    blocks: WindowBlock[],
+    deposits: DetectedDeposit[] = [],
+    settle?: { finalized: bigint | null },
+  ) =>
     repository.commitBlocks({
       network,
       expectedTip,
@@ -83,11 +88,52 @@ describe(`${MonitorRepository.name}.commitBlocks`, () => {
       deposits,
       windowSize: WINDOW,
       walletSeq: { seen: 0n, current: 0n },
+      settle,
     });
+  /**
+   * Runs `work` while another transaction holds `lock` (a statement and its parameters), and
+   * checks that it waits for that transaction (`locktype` in pg_locks) until it ends; `meanwhile`
+   * runs while it waits. Returns what `work` returned.
+   */
+  const whileHeld = async <T>(
+    lock: [string, unknown[]],
+    locktype: string,
+    work: () => Promise<T>,
+    meanwhile: () => Promise<void> = async () => undefined,
+  ): Promise<T> => {
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    try {
+      await holder.startTransaction();
+      await holder.query(...lock);
+      let done = false;
+      const running = work().finally(() => (done = true));
+      running.catch(() => undefined); // awaited below
+      await untilOneWaits(dataSource, locktype, `it did not wait for the ${locktype} lock`);
+      await meanwhile();
+      expect(done).toBe(false);
+      await holder.commitTransaction();
+      return await running;
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+  };
+  /** Fails unless `work` is over within 5 s: it must not wait for a lock held meanwhile. */
+  const promptly = <T>(work: Promise<T>, what: string): Promise<T> =>
+    Promise.race([
+      work,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} waited`)), 5_000).unref()),
+    ]);
+  const walletEvents = (events: LoggedEvent[], wallet: Hex) =>
+    events
+      .filter((e) => depositData(e).wallet_address.toLowerCase() === wallet)
+      .map((e) => [e.type, depositData(e).tx_hash, depositData(e).confirmations]);
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    dataSource = createDataSource(database.url, 4);
+    // The lock tests hold a connection, run a writer that waits, another beside it, and probe.
+    dataSource = createDataSource(database.url, 6);
     await dataSource.initialize();
     await runMigrationsLocked(dataSource);
     repository = new MonitorRepository(dataSource, new EventLogRepository(dataSource));
@@ -227,5 +273,75 @@ describe(`${MonitorRepository.name}.commitBlocks`, () => {
       ['deposit.completed', (boundary - 1n).toString(), before.txHash],
       ['deposit.confirmation', boundary.toString(), at.txHash],
     ]);
+  });
+
+  it('commits the next block beside a settle that is still running; that settle counts by the cursor it read', async () => {
+    const wallet = randomAddress();
+    const [first, second, third] = chainAfter(tip, 3);
+    const older = depositIn(first, wallet);
+    await commit(tip, [first], [older]);
+    await commit(first, [second]);
+    tip = second;
+    // The settle brings `older` to 2 confirmations; its row, held by another transaction, keeps
+    // the settle waiting inside its UPDATE while the next block arrives.
+    const newer = depositIn(third, wallet);
+    let block: Awaited<ReturnType<typeof commit>> | undefined;
+    const settled = await whileHeld(
+      [`SELECT 1 FROM deposits WHERE tx_hash = $1 FOR UPDATE`, [older.txHash]],
+      'transactionid',
+      () => repository.settleConfirmations(network, null),
+      async () => {
+        block = await promptly(commit(second, [third], [newer]), 'the block’s commit');
+      },
+    );
+    tip = third;
+    expect(walletEvents(block!.events, wallet)).toEqual([['deposit.detected', newer.txHash, 1]]);
+    expect(walletEvents(settled, wallet)).toEqual([['deposit.confirmation', older.txHash, 2]]);
+    // The block committed meanwhile is the next settle's.
+    const next = await repository.settleConfirmations(network, null);
+    expect(walletEvents(next, wallet)).toEqual([['deposit.completed', older.txHash, 3]]);
+  });
+
+  it('a settle waits for the settling lock, then reads the cursor: a block committed while it waited is counted', async () => {
+    const wallet = randomAddress();
+    const [first, second, third] = chainAfter(tip, 3);
+    const deposit = depositIn(first, wallet);
+    await commit(tip, [first], [deposit]);
+    await commit(first, [second]);
+    tip = second;
+    // At `second` the deposit has 2 confirmations; the settle, let go after `third` committed,
+    // must count 3 and complete it (read in the lock's statement, the cursor would be `second`).
+    const settled = await whileHeld(
+      [SETTLE_LOCK, [network.id]],
+      'advisory',
+      () => repository.settleConfirmations(network, null),
+      async () => {
+        await promptly(commit(second, [third]), 'a block’s commit');
+      },
+    );
+    tip = third;
+    expect(walletEvents(settled, wallet)).toEqual([['deposit.completed', deposit.txHash, 3]]);
+  });
+
+  it('rewinds, resets, catch-up commits and settings changes wait for a settle in progress', async () => {
+    const wallet = randomAddress();
+    const [first, second] = chainAfter(tip, 2);
+    await whileHeld([SETTLE_LOCK, [network.id]], 'advisory', () =>
+      commit(tip, [first, second], [depositIn(second, wallet)], { finalized: null }),
+    );
+    await whileHeld([SETTLE_LOCK, [network.id]], 'advisory', () => repository.rewind(network, second, first));
+    await whileHeld([SETTLE_LOCK, [network.id]], 'advisory', () =>
+      repository.resetWindow(network, first, first, []),
+    );
+    tip = first;
+    await whileHeld([SETTLE_LOCK, [network.id]], 'advisory', () =>
+      repository.applyNetworkSettings(network, null),
+    );
+    // The rewind orphaned the deposit of `second`.
+    const rows = await dataSource.query<{ status: string }[]>(
+      `SELECT status FROM deposits WHERE wallet_address = $1`,
+      [wallet],
+    );
+    expect(rows).toEqual([{ status: 'orphaned' }]);
   });
 });

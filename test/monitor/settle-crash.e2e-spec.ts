@@ -116,4 +116,47 @@ describe('MonitorRepository: crash between a block and its confirmations', () =>
       ['deposit.completed', second, 3, 'completed'],
     ]);
   });
+
+  it('a settle that fails is retried, the follower reads as not ready meanwhile, and ready once it succeeds', async () => {
+    await app?.close();
+    app = await startTestApp(
+      { APP_ROLE: 'all', DEVNET_RPC_URL: anvil.wsUrl, MONITOR_STALL_TIMEOUT_MS: '1000' },
+      database,
+    );
+    const running = app;
+    const ready = async () => (await running.http().get('/health/ready')).status;
+    const { auth } = await signUp(app);
+    await synced(app.dataSource, anvil);
+    const wallet: Hex = randomAddress();
+    await app.http().post('/wallets').set(auth).send({ address: wallet }).expect(201);
+    await sendEth(anvil, { to: wallet, valueWei: ETH });
+    await anvil.mine();
+    await synced(app.dataSource, anvil);
+    await waitFor(async () => ((await ready()) === 200 ? true : undefined), 10_000, 'readiness');
+
+    // Every confirmation update fails (a real error from the database) until the trigger goes.
+    await app.dataSource.query(`
+      CREATE FUNCTION fail_confirmations() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'confirmations are read-only for this test'; END $$;
+      CREATE TRIGGER fail_confirmations BEFORE UPDATE ON deposits FOR EACH ROW
+        WHEN (NEW.confirmations <> OLD.confirmations) EXECUTE FUNCTION fail_confirmations();`);
+    try {
+      // The block commits (no confirmation changes in it); its settle fails, and every retry.
+      const head = await anvil.mine();
+      await waitFor(async () => ((await cursorOf(running.dataSource))?.number === head ? true : undefined));
+      await waitFor(async () => ((await ready()) === 503 ? true : undefined), 10_000, 'readiness to fail');
+      expect((await depositsOf(app.dataSource, wallet)).map((d) => d.confirmations)).toEqual([1]);
+    } finally {
+      await app.dataSource.query(
+        `DROP TRIGGER fail_confirmations ON deposits; DROP FUNCTION fail_confirmations()`,
+      );
+    }
+    // A retry settles it, with no block after it: the follower is ready again.
+    await waitFor(
+      async () => ((await depositsOf(running.dataSource, wallet))[0].confirmations === 2 ? true : undefined),
+      15_000,
+      'the retried settle',
+    );
+    await waitFor(async () => ((await ready()) === 200 ? true : undefined), 10_000, 'readiness to come back');
+  });
 });
