@@ -50,6 +50,10 @@ async function sendTransfers(anvil: Anvil, nonces: Map<Hex, number>, block: numb
   if (failed) throw new Error(`sending transfers: ${failed.error!.message}`);
 }
 
+/** A rate for the table: whole numbers, and one decimal under 10 (the callTracer row reads 0.2). */
+const rate = (perSecond: number): string =>
+  perSecond < 10 ? perSecond.toFixed(1) : String(Math.round(perSecond));
+
 /**
  * `useTraces`: `trace_block` (anvil's default path). Without it, `debugTraces` says whether
  * internal transfers are read with `debug_traceBlockByHash` + `callTracer` (a geth node) or not at
@@ -133,7 +137,7 @@ export const run: BenchSectionRunner = async (ctx) => {
       await chain.close();
       rows.push({
         metric: `read a ${TX_PER_BLOCK}-tx block + statuses (${label})`,
-        value: `${ms(perBlock)} (${Math.round(1000 / perBlock)} blocks/s)`,
+        value: `${ms(perBlock)} (${rate(1000 / perBlock)} blocks/s)`,
       });
       ctx.log(`${label}: ${ms(perBlock)} per block`);
     }
