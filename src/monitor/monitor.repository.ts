@@ -2,6 +2,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import type { Hex } from '../common/evm.js';
+import { arrayParameter } from '../database/array-literal.js';
 import type { DepositStateRow } from '../deposits/dto/deposit-response.dto.js';
 import type { LoggedEvent, NewEvent } from '../events/domain-events.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
@@ -23,7 +24,7 @@ async function sql<T = Record<string, unknown>>(
   text: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  const result = await m.queryRunner!.query(text, params, true);
+  const result = await m.queryRunner!.query(text, params.map(arrayParameter), true);
   return result.records as T[];
 }
 
