@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
+import { pgArray } from '../database/array-literal.js';
 import type { LoggedEvent, NewEvent } from './domain-events.js';
 
 /** Any fixed 64-bit number; every writer of event_log takes it for the rest of its transaction. */
@@ -40,44 +41,51 @@ export class EventLogRepository {
     if (events.length === 0) return [];
     if (!manager.queryRunner?.isTransactionActive)
       throw new Error('EventLog.append needs an open transaction');
-    // Only id and created_at come back: the payloads are the ones we just wrote (all plain JSON
-    // values), so returning them from PostgreSQL would only parse our own JSON again (~30 % of
-    // the statement's time for a block's ~600 events). The payloads go as ONE JSON array, not a
-    // json[] literal: pg escapes every quote of every payload into an array literal that
+    // One row comes back: the ids as one array, and the transaction's now() (every row's created_at
+    // is its DEFAULT now(), the transaction's start: the same for all of them). Returning the rows
+    // themselves made ~600 row objects and Dates a block, which pg parses while the transaction is
+    // still open and which then outlive a scavenge (docs/monitor.md, 2026-12-06 evening). The
+    // payloads are the ones we just wrote, so they are not read back either. They go as ONE JSON
+    // array, not a json[] literal: pg escapes every quote of every payload into an array literal that
     // PostgreSQL then unescapes and parses element by element (45 ms per 1,000 deposit payloads
     // against 18 ms, docs/monitor.md). Rows are inserted in input order (ORDER BY the ordinality),
-    // so the bigserial hands out ids in that order: the i-th smallest returned id is the i-th
-    // event, whatever order RETURNING lists them in. The lock is taken in the same statement (one
-    // round trip less), before any id: every row is joined with the `lock` CTE's one row, and the
-    // ids are drawn above that join (as the rows are inserted), so none is drawn before the lock
-    // is held.
-    const rows: { id: string; created_at: Date }[] = await manager.query(
-      `WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($4) AS held)
-       INSERT INTO event_log (type, room, payload)
-       SELECT e.type, e.room, p.payload
-         FROM lock
-        CROSS JOIN unnest($1::text[], $2::text[]) WITH ORDINALITY AS e(type, room, n)
-         JOIN json_array_elements($3::json) WITH ORDINALITY AS p(payload, n) USING (n)
-        ORDER BY n
-       RETURNING id, created_at`,
+    // so the bigserial hands out ids in that order: the i-th smallest id is the i-th event. The
+    // lock is taken in the same statement (one round trip less), before any id: every row is
+    // joined with the `lock` CTE's one row, and the ids are drawn above that join (as the rows are
+    // inserted), so none is drawn before the lock is held.
+    const [row] = await manager.query<{ n: number; ids: string; created_at: Date }[]>(
+      `WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($4) AS held),
+       inserted AS (
+         INSERT INTO event_log (type, room, payload)
+         SELECT e.type, e.room, p.payload
+           FROM lock
+          CROSS JOIN unnest($1::text[], $2::text[]) WITH ORDINALITY AS e(type, room, n)
+           JOIN json_array_elements($3::json) WITH ORDINALITY AS p(payload, n) USING (n)
+          ORDER BY n
+         RETURNING id
+       )
+       SELECT count(*)::int AS n, array_agg(id ORDER BY id)::text AS ids, now() AS created_at FROM inserted`,
       [
-        events.map((e) => e.type),
-        events.map((e) => e.room),
+        pgArray(events.map((e) => e.type)),
+        pgArray(events.map((e) => e.room)),
         JSON.stringify(events.map((e) => e.data)),
         EVENT_LOG_LOCK_KEY,
       ],
     );
-    if (rows.length !== events.length)
-      throw new Error(`event_log: ${rows.length} of ${events.length} events written`);
-    rows.sort((a, b) => Number(a.id) - Number(b.id));
-    return rows.map(
-      (row, i) =>
+    if (row.n !== events.length) throw new Error(`event_log: ${row.n} of ${events.length} events written`);
+    // `{1,2,3}`: bigint text, no quotes, no spaces.
+    const ids = row.ids.slice(1, -1).split(',');
+    const createdAt = row.created_at.toISOString();
+    // A literal, not a spread of the event: a spread copy is several times larger (~70 MB against
+    // ~12 MB allocated over the latency bench's 200 blocks).
+    return events.map(
+      (event, i) =>
         ({
-          id: Number(row.id),
-          type: events[i].type,
-          room: events[i].room,
-          data: events[i].data,
-          created_at: row.created_at.toISOString(),
+          id: Number(ids[i]),
+          type: event.type,
+          room: event.room,
+          data: event.data,
+          created_at: createdAt,
         }) as LoggedEvent,
     );
   }
