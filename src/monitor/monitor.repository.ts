@@ -806,7 +806,7 @@ export class MonitorRepository {
     rows: readonly ReturnedDeposit[],
   ): void {
     for (const row of rows) {
-      out.push(depositEvent(type, { ...row, network_key: network.key, chain_id: network.chainId }));
+      out.push(depositEvent(type, row, network));
     }
   }
 }
