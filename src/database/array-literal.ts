@@ -5,10 +5,10 @@
  * pg builds the same literal itself from a JS array, but quotes and escapes every element (two
  * regular-expression replaces and three new strings each). The monitor sends ~5,000 elements a
  * live block (hashes, addresses, amounts, event types and rooms) and that was ~12 % of everything
- * a block allocated (docs/monitor.md, 2026-12-06 evening). Here an array whose elements need no
- * quoting (hex, decimal and identifier-like text: the usual case) is joined once; any other element
- * is quoted and escaped as the array input syntax requires, so the literal stands for exactly the
- * given values whatever they hold.
+ * a block allocated (docs/monitor.md, "fewer allocations on the commit path"). Here an array whose
+ * elements need no quoting (hex, decimal and identifier-like text: the usual case) is joined once;
+ * any other element is quoted and escaped as the array input syntax requires, so the literal
+ * stands for exactly the given values whatever they hold.
  */
 export type ArrayElement = string | number | bigint | boolean | null | undefined;
 

@@ -44,15 +44,15 @@ export class EventLogRepository {
     // One row comes back: the ids as one array, and the transaction's now() (every row's created_at
     // is its DEFAULT now(), the transaction's start: the same for all of them). Returning the rows
     // themselves made ~600 row objects and Dates a block, which pg parses while the transaction is
-    // still open and which then outlive a scavenge (docs/monitor.md, 2026-12-06 evening). The
-    // payloads are the ones we just wrote, so they are not read back either. They go as ONE JSON
-    // array, not a json[] literal: pg escapes every quote of every payload into an array literal that
-    // PostgreSQL then unescapes and parses element by element (45 ms per 1,000 deposit payloads
-    // against 18 ms, docs/monitor.md). Rows are inserted in input order (ORDER BY the ordinality),
-    // so the bigserial hands out ids in that order: the i-th smallest id is the i-th event. The
-    // lock is taken in the same statement (one round trip less), before any id: every row is
-    // joined with the `lock` CTE's one row, and the ids are drawn above that join (as the rows are
-    // inserted), so none is drawn before the lock is held.
+    // still open and which then outlive a scavenge (docs/monitor.md, "fewer allocations on the
+    // commit path"). The payloads are the ones we just wrote, so they are not read back either.
+    // They go as ONE JSON array, not a json[] literal: pg escapes every quote of every payload into
+    // an array literal that PostgreSQL then unescapes and parses element by element (45 ms per
+    // 1,000 deposit payloads against 18 ms, docs/monitor.md). Rows are inserted in input order
+    // (ORDER BY the ordinality), so the bigserial hands out ids in that order: the i-th smallest id
+    // is the i-th event. The lock is taken in the same statement (one round trip less), before any
+    // id: every row is joined with the `lock` CTE's one row, and the ids are drawn above that join
+    // (as the rows are inserted), so none is drawn before the lock is held.
     const [row] = await manager.query<{ n: number; ids: string; created_at: Date }[]>(
       `WITH lock AS MATERIALIZED (SELECT pg_advisory_xact_lock($4) AS held),
        inserted AS (

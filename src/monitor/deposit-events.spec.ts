@@ -1,10 +1,10 @@
-import { depositBody, type DepositStateRow } from '../deposits/dto/deposit-response.dto.js';
+import { type DepositStateRow, toDepositResponse } from '../deposits/dto/deposit-response.dto.js';
 import type { DepositEventData } from '../events/domain-events.js';
 import { depositEvent } from './deposit-events.js';
 
 /**
- * depositEvent writes the payload out as one literal (it is on the monitor's hot path); it must
- * stay exactly the REST representation minus timestamps, with `deposit_id` for `id`.
+ * depositEvent's payload is built as one literal (it is on the monitor's hot path); it must stay
+ * exactly the REST representation minus timestamps, with `deposit_id` for `id`.
  */
 describe('depositEvent', () => {
   const network = { key: 'sepolia', chainId: '11155111' };
@@ -47,7 +47,14 @@ describe('depositEvent', () => {
     const row = rows[kind];
     const { network_key: _key, chain_id: _chain, ...columns } = row;
     const event = depositEvent('deposit.confirmation', columns, network);
-    const expected = { deposit_id: row.id, ...depositBody(row) };
+    const rest = toDepositResponse({
+      ...row,
+      detected_at: new Date(0),
+      completed_at: null,
+      orphaned_at: null,
+    });
+    const { id, detected_at: _detected, completed_at: _completed, orphaned_at: _orphaned, ...body } = rest;
+    const expected = { deposit_id: id, ...body };
     expect(event.data).toEqual(expected);
     expect(JSON.stringify(event.data)).toBe(JSON.stringify(expected));
     expect(event.room).toBe(row.wallet_address);

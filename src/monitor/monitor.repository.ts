@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import type { Hex } from '../common/evm.js';
 import { arrayParameter } from '../database/array-literal.js';
-import type { DepositStateRow } from '../deposits/dto/deposit-response.dto.js';
+import type { DepositColumns } from '../deposits/dto/deposit-response.dto.js';
 import type { LoggedEvent, NewEvent } from '../events/domain-events.js';
 import { EventLogRepository } from '../events/event-log.repository.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -28,9 +28,7 @@ async function sql<T = Record<string, unknown>>(
   return result.records as T[];
 }
 
-/** What the monitor's deposit writes return: the columns their events carry (no timestamps). */
-type ReturnedDeposit = Omit<DepositStateRow, 'network_key' | 'chain_id'>;
-
+/** What the monitor's deposit writes return: the columns their events carry (DepositColumns). */
 const RETURNING = (t: string) => `
   RETURNING ${t}.id, ${t}.tx_hash, ${t}.log_index, ${t}.trace_address, ${t}.block_number::text AS block_number, ${t}.block_hash,
             ${t}.from_address, ${t}.wallet_address, ${t}.asset_type, ${t}.asset_symbol, ${t}.asset_contract,
@@ -270,7 +268,7 @@ export class MonitorRepository {
         network.id,
         ancestor.number.toString(),
       ]);
-      const orphaned: ReturnedDeposit[] = await sql(
+      const orphaned: DepositColumns[] = await sql(
         m,
         `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
           WHERE d.network_id = $1 AND d.block_number > $2 AND d.status <> 'orphaned'
@@ -304,7 +302,7 @@ export class MonitorRepository {
         [network.id, block.number.toString(), block.hash, block.parentHash],
       );
       if (gone.length === 0) return;
-      const orphaned: ReturnedDeposit[] = await sql(
+      const orphaned: DepositColumns[] = await sql(
         m,
         `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
            FROM unnest($2::bigint[], $3::text[]) AS g(number, hash)
@@ -420,7 +418,7 @@ export class MonitorRepository {
       committed = true;
       const tip = BigInt(cursor.block_number);
       if (input.deposits.length > 0) {
-        const stale: ReturnedDeposit[] = await sql(
+        const stale: DepositColumns[] = await sql(
           m,
           `UPDATE deposits d SET status = 'orphaned', orphaned_at = now(), updated_at = now()
             WHERE d.id IN (${STALE_LIVE_IDS('$1', '$2', '$3')})
@@ -476,7 +474,7 @@ export class MonitorRepository {
         `SELECT block_number::text AS block_number FROM chain_cursors WHERE network_id = $1`,
         [network.id],
       );
-      const changed: ReturnedDeposit[] = await sql(
+      const changed: DepositColumns[] = await sql(
         m,
         `UPDATE deposits d SET required_confirmations = $2, updated_at = now()
           WHERE d.network_id = $1 AND d.status = 'pending' AND d.required_confirmations <> $2
@@ -534,9 +532,9 @@ export class MonitorRepository {
     input: CommitBlocksInput,
     expected: WindowBlock,
     last: WindowBlock,
-  ): Promise<ReturnedDeposit[]> {
+  ): Promise<DepositColumns[]> {
     const { network, blocks } = input;
-    const rows = await sql<{ moved: number } & ReturnedDeposit>(
+    const rows = await sql<{ moved: number } & DepositColumns>(
       m,
       `WITH moved AS (${CURSOR_CAS}),
        b AS (
@@ -663,7 +661,7 @@ export class MonitorRepository {
     const confirmations = `${rule.confirmations}::int`;
     const done = rule.done;
     const transfer = `tx_hash, trace_address, asset_contract, wallet_address, from_address, amount`;
-    const rows: ReturnedDeposit[] = await sql(
+    const rows: DepositColumns[] = await sql(
       m,
       `WITH t AS (
          SELECT t.*, row_number() OVER (PARTITION BY ${transfer} ORDER BY t.log_index) AS nth
@@ -779,7 +777,7 @@ export class MonitorRepository {
       finalized: '$3',
       stored: 'd.confirmations',
     });
-    const rows: ReturnedDeposit[] = await sql(
+    const rows: DepositColumns[] = await sql(
       m,
       `UPDATE deposits d
           SET confirmations = ${confirmations}::int,
@@ -803,7 +801,7 @@ export class MonitorRepository {
     out: NewEvent[],
     network: MonitoredNetwork,
     type: DepositEventType,
-    rows: readonly ReturnedDeposit[],
+    rows: readonly DepositColumns[],
   ): void {
     for (const row of rows) {
       out.push(depositEvent(type, row, network));
@@ -837,7 +835,7 @@ function confirmationRule(
  * leading zero, so the shorter is the lower), without a BigInt per comparison (~7,000 for a
  * settle of 400 rows).
  */
-function sortByPosition(rows: ReturnedDeposit[]): void {
+function sortByPosition(rows: DepositColumns[]): void {
   rows.sort(
     (a, b) =>
       a.block_number.length - b.block_number.length ||

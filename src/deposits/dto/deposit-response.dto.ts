@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 import { checksumAddress, toDecimalString } from '../../common/evm.js';
+import type { DepositEventData } from '../../events/domain-events.js';
 import type { AssetType, DepositStatus } from '../deposit.entity.js';
 
 export type TransferType = 'native' | 'internal' | 'token';
@@ -152,13 +153,20 @@ export type DepositStateRow = Omit<DepositRow, 'detected_at' | 'completed_at' | 
 export const transferType = (d: Pick<DepositStateRow, 'asset_type' | 'trace_address'>): TransferType =>
   d.asset_type === 'erc20' ? 'token' : d.trace_address === '' ? 'native' : 'internal';
 
+/** A deposit's columns as the monitor's writes return them (its network is the caller's). */
+export type DepositColumns = Omit<DepositStateRow, 'network_key' | 'chain_id'>;
+
 /**
- * The representation of a deposit without its id and timestamps: shared by the REST response and
- * the deposit events (which carry it with `deposit_id`), so the two cannot drift apart.
+ * A deposit's representation without its timestamps, `deposit_id` for its id: the deposit events'
+ * payload, and (with `id` for `deposit_id`) the REST response's body, so the two cannot drift
+ * apart. One object literal, no spreads: the monitor builds ~600 of these a live block, and spread
+ * copies of them were ~45 % of everything a block allocated (docs/monitor.md, "fewer allocations
+ * on the commit path").
  */
-export const depositBody = (d: DepositStateRow) => ({
-  network: d.network_key,
-  chain_id: d.chain_id,
+export const depositPayload = (d: DepositColumns, network: string, chainId: string): DepositEventData => ({
+  deposit_id: d.id,
+  network,
+  chain_id: chainId,
   tx_hash: d.tx_hash,
   log_index: d.log_index,
   transfer_type: transferType(d),
@@ -180,10 +188,13 @@ export const depositBody = (d: DepositStateRow) => ({
   status: d.status,
 });
 
-export const toDepositResponse = (d: DepositRow): DepositResponseDto => ({
-  id: d.id,
-  ...depositBody(d),
-  detected_at: d.detected_at.toISOString(),
-  completed_at: d.completed_at?.toISOString() ?? null,
-  orphaned_at: d.orphaned_at?.toISOString() ?? null,
-});
+export const toDepositResponse = (d: DepositRow): DepositResponseDto => {
+  const { deposit_id: id, ...body } = depositPayload(d, d.network_key, d.chain_id);
+  return {
+    id,
+    ...body,
+    detected_at: d.detected_at.toISOString(),
+    completed_at: d.completed_at?.toISOString() ?? null,
+    orphaned_at: d.orphaned_at?.toISOString() ?? null,
+  };
+};
